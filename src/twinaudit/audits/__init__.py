@@ -1,0 +1,1 @@
+"""Audits: functions that take predictions (never a model object) and return plain data."""

@@ -1,0 +1,161 @@
+"""The parity audit: evidence that the two twins were built and trained identically.
+
+Three levels, from exact to statistical:
+1. step 0 — both twins hold the same numpy-drawn weights, so their logits on the test set must
+   agree to float32 rounding (max |Δ logit|);
+2. one step — after exactly one optimizer step on the same batch with the same weights, the
+   parameters must agree to float32 rounding (max relative difference per tensor);
+3. training — later, float rounding grows chaotically, so the twins' divergence per epoch is
+   recorded and their final accuracy gap is judged against the seed-to-seed spread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twinaudit.nets import MLPSpec
+from twinaudit.train import Schedule, batch_order, batch_weights
+from twinaudit.twins import Twin, twin_class
+
+STEP0_TOLERANCE = 1e-5
+ONE_STEP_TOLERANCE = 1e-6
+
+
+def max_relative_difference(reference: dict[str, np.ndarray],
+                            other: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per tensor, max |a − b| / max |a|: float rounding relative to the tensor's scale.
+
+    Scaling by the tensor's largest entry rather than element-wise keeps entries that are
+    (nearly) zero — a fresh bias — from turning rounding noise into huge ratios.
+    """
+    differences = {}
+    for name, value in reference.items():
+        scale = max(float(np.abs(value).max()), np.finfo(np.float32).tiny)
+        differences[name] = float(np.abs(value - other[name]).max() / scale)
+    return differences
+
+
+def step0_difference(network: MLPSpec, seed: int, X: np.ndarray) -> float:
+    """Max |Δ logit| between freshly initialised torch and Keras twins on ``X``."""
+    logits = [twin_class(fw)(network, random_state=seed).initialize().decision_function(X)
+              for fw in ("torch", "keras")]
+    return float(np.abs(logits[0] - logits[1]).max())
+
+
+def one_step_difference(network: MLPSpec, schedule: Schedule, seed: int, X: np.ndarray,
+                        y: np.ndarray, sample_weight: np.ndarray) -> dict[str, float]:
+    """Per-tensor max relative parameter difference after one step on epoch 0's first batch.
+
+    Dropout is switched off for this check: each framework draws its own masks, so with
+    dropout on the step would differ by design, not by a bug.
+    """
+    rows = batch_order(seed, 0, len(y), schedule.batch_size)[0]
+    weights = batch_weights(sample_weight[rows])
+    after = []
+    for framework in ("torch", "keras"):
+        twin = twin_class(framework)(network.without_dropout(), schedule, random_state=seed)
+        twin.initialize().train_step(X[rows], y[rows], weights)
+        after.append(twin.get_weights())
+    return max_relative_difference(after[0], after[1])
+
+
+def divergence(torch_twin: Twin, keras_twin: Twin, X: np.ndarray) -> list[dict]:
+    """Per epoch both twins completed: relative parameter distance and logit distance on X."""
+    probes = {fw: twin_class(fw)(torch_twin.network, random_state=0).initialize()
+              for fw in ("torch", "keras")}
+    curve = []
+    pairs = zip(torch_twin.history_["snapshots"], keras_twin.history_["snapshots"])
+    for epoch, (torch_weights, keras_weights) in enumerate(pairs):
+        torch_flat = np.concatenate([v.ravel() for v in torch_weights.values()])
+        keras_flat = np.concatenate([keras_weights[k].ravel() for k in torch_weights])
+        probes["torch"].set_weights(torch_weights)
+        probes["keras"].set_weights(keras_weights)
+        gap = np.abs(probes["torch"].decision_function(X) - probes["keras"].decision_function(X))
+        curve.append({
+            "epoch": epoch,
+            "parameter_distance": float(np.linalg.norm(torch_flat - keras_flat)
+                                        / np.linalg.norm(torch_flat)),
+            "max_abs_logit_diff": float(gap.max()),
+            "mean_abs_logit_diff": float(gap.mean()),
+        })
+    return curve
+
+
+def seed_spread(values_by_framework: dict[str, list[float]]) -> dict:
+    """Mean and spread per framework, and the framework gap judged against the spread.
+
+    The gap (torch mean − keras mean) is "within seed noise" when it is no larger than two
+    standard errors of a difference of means, sqrt((s_torch² + s_keras²) / n_seeds), with s the
+    seed-to-seed standard deviation within each framework. With one seed there is no spread
+    and the verdict is None (not computable), never a silent yes.
+    """
+    summary: dict = {}
+    for framework, values in values_by_framework.items():
+        values_array = np.asarray(values, dtype=np.float64)
+        summary[framework] = {
+            "values": [float(v) for v in values_array],
+            "mean": float(values_array.mean()),
+            "std": float(values_array.std(ddof=1)) if len(values_array) > 1 else None,
+            "min": float(values_array.min()),
+            "max": float(values_array.max()),
+        }
+    if set(values_by_framework) >= {"torch", "keras"}:
+        torch_stats, keras_stats = summary["torch"], summary["keras"]
+        gap = torch_stats["mean"] - keras_stats["mean"]
+        summary["framework_gap"] = gap
+        if torch_stats["std"] is None or keras_stats["std"] is None:
+            summary["standard_error"] = None
+            summary["within_seed_noise"] = None
+        else:
+            n_seeds = len(torch_stats["values"])
+            standard_error = float(np.sqrt(
+                (torch_stats["std"] ** 2 + keras_stats["std"] ** 2) / n_seeds))
+            summary["standard_error"] = standard_error
+            summary["within_seed_noise"] = bool(abs(gap) <= 2 * standard_error)
+    return summary
+
+
+def parity_audit(twins: dict[tuple[str, int], Twin], *, network: MLPSpec, schedule: Schedule,
+                 train: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 test: tuple[np.ndarray, np.ndarray]) -> dict:
+    """The whole parity section of results.json.
+
+    Parameters
+    ----------
+    twins : dict of (framework, seed) to fitted Twin
+        Both frameworks for every seed.
+    train : (X, y, sample_weight)
+        The training data the twins were fitted on (for the one-step check).
+    test : (X, y)
+    """
+    X_test, y_test = test
+    seeds = sorted({seed for _, seed in twins})
+    per_seed = []
+    for seed in seeds:
+        torch_twin, keras_twin = twins[("torch", seed)], twins[("keras", seed)]
+        one_step = one_step_difference(network, schedule, seed, *train)
+        predictions = {fw: twins[(fw, seed)].predict(X_test) for fw in ("torch", "keras")}
+        per_seed.append({
+            "seed": seed,
+            "step0_max_abs_logit_diff": step0_difference(network, seed, X_test),
+            "one_step_max_rel_param_diff": max(one_step.values()),
+            "one_step_per_parameter": one_step,
+            "divergence": divergence(torch_twin, keras_twin, X_test),
+            "accuracy": {fw: float((p == y_test).mean()) for fw, p in predictions.items()},
+            "prediction_agreement": float((predictions["torch"] == predictions["keras"]).mean()),
+        })
+    step0 = max(row["step0_max_abs_logit_diff"] for row in per_seed)
+    one_step = max(row["one_step_max_rel_param_diff"] for row in per_seed)
+    agreement = [row["prediction_agreement"] for row in per_seed]
+    return {
+        "step0": {"max_abs_logit_diff": step0, "tolerance": STEP0_TOLERANCE,
+                  "passed": step0 <= STEP0_TOLERANCE},
+        "one_step": {"max_rel_param_diff": one_step, "tolerance": ONE_STEP_TOLERANCE,
+                     "passed": one_step <= ONE_STEP_TOLERANCE,
+                     "dropout_disabled": network.dropout > 0},
+        "accuracy": seed_spread({fw: [row["accuracy"][fw] for row in per_seed]
+                                 for fw in ("torch", "keras")}),
+        "prediction_agreement": {"mean": float(np.mean(agreement)),
+                                 "min": float(np.min(agreement))},
+        "per_seed": per_seed,
+    }

@@ -1,0 +1,135 @@
+"""The ``twinaudit`` command line. Each command parses, makes one library call, and writes.
+
+Frameworks are imported inside the commands that need them, so ``twinaudit --help`` stays
+instant. Every user error (a TwinauditError or the gate's input errors) becomes one line on
+stderr and exit status 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from twinaudit.errors import TwinauditError
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    help="Train the same network in PyTorch and Keras under identical settings, then audit "
+         "both twins: parity, fairness, attribution, speed.",
+)
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+
+
+@app.command()
+def run(
+    audit: Annotated[Path, typer.Argument(help="The audit definition (TOML).")] = Path(
+        "audits/adult.toml"),
+    output_dir: Annotated[Optional[Path], typer.Option(
+        help="Where results go (default: the spec's, reports/<name>).")] = None,
+    models_dir: Annotated[Optional[Path], typer.Option(
+        help="Where checkpoints go (default: the spec's, models/<name>).")] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Train the twins, run the audits, write results.json, predictions and the report."""
+    from twinaudit.pipeline import run_audit
+    from twinaudit.progress import training_progress
+    from twinaudit.spec import load_spec
+
+    spec = load_spec(audit)
+    with training_progress(spec, enabled=not quiet) as progress:
+        outcome = run_audit(spec, output_dir=output_dir, models_dir=models_dir,
+                            progress=progress,
+                            command=shlex.join(["twinaudit", *sys.argv[1:]]))
+    parity = outcome.results.get("parity")
+    if parity is not None and not quiet:
+        typer.echo(f"step-0 parity max |Δ logit| {parity['step0']['max_abs_logit_diff']:.2e}, "
+                   f"one-step max rel. Δ {parity['one_step']['max_rel_param_diff']:.2e}",
+                   err=True)
+    typer.echo(f"results: {outcome.results_path}", err=True)
+    typer.echo(str(outcome.report_path))
+
+
+@app.command()
+def report(
+    results: Annotated[Path, typer.Argument(help="A results.json written by twinaudit run.")],
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Default: report.html beside the results.")] = None,
+) -> None:
+    """Re-render the HTML report of a results file."""
+    from twinaudit.report import render_report
+    from twinaudit.results import read_results, write_atomic
+
+    document = read_results(results)
+    path = write_atomic(output or results.with_name("report.html"), render_report(document))
+    typer.echo(str(path))
+
+
+@app.command()
+def gate(
+    results: Annotated[Path, typer.Argument(help="This run's results.json.")],
+    baseline: Annotated[Optional[Path], typer.Option(help="The baseline results.json.")] = None,
+    rules: Annotated[Optional[Path], typer.Option(
+        help="Rules TOML (default: the packaged rule set).")] = None,
+    junit: Annotated[Optional[Path], typer.Option(help="Write JUnit XML here.")] = None,
+    markdown: Annotated[Optional[Path], typer.Option(
+        help="Write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).")] = None,
+    strict: Annotated[bool, typer.Option(help="Treat inconclusive verdicts as failures.")] = False,
+) -> None:
+    """Judge a run against rules and a baseline: exit 0 pass, 1 regression, 2 bad input."""
+    from twinaudit import gate as gating
+    from twinaudit.results import write_atomic
+
+    document = gating.load_document(results, role="results")
+    base = gating.load_document(baseline, role="baseline") if baseline else None
+    outcome = gating.evaluate(document, base, gating.load_rules(rules),
+                              inconclusive_fails=strict)
+    typer.echo(gating.render_table(outcome))
+    if junit:
+        gating.write_junit(outcome, junit)
+    if markdown:
+        write_atomic(markdown, gating.render_markdown(outcome))
+    raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+def baseline(
+    results: Annotated[Path, typer.Argument(help="The results.json to promote.")],
+    directory: Annotated[Path, typer.Option(help="The baseline folder.")] = Path(
+        "reports/baseline"),
+) -> None:
+    """Promote a run to the committed gate baseline (reports/baseline/<audit>.json)."""
+    from twinaudit.gate import promote_baseline
+
+    typer.echo(str(promote_baseline(results, directory)))
+
+
+def main() -> None:
+    """Console entry point: user errors become one line and exit status 2."""
+    from twinaudit.gate import GateInputError
+
+    try:
+        app(standalone_mode=False)
+    except (TwinauditError, GateInputError) as error:
+        typer.echo(f"twinaudit: {error}", err=True)
+        sys.exit(2)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        typer.echo("twinaudit: aborted", err=True)
+        sys.exit(130)
+    except Exception as error:  # click's usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            sys.exit(error.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

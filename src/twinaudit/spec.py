@@ -1,0 +1,267 @@
+"""The audit definition: a TOML file, validated into frozen dataclasses.
+
+Every section is a dataclass; its fields are the only keys allowed. Unknown keys, wrong types
+and impossible values are errors that name the file, the key and what was expected, because a
+silently ignored typo in an audit definition produces an audit of something else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from twinaudit.errors import TwinauditError
+
+FRAMEWORKS = ("torch", "keras")
+DATASETS = ("adult", "csv")
+NETWORKS = ("mlp",)
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+
+
+class SpecError(TwinauditError):
+    """An audit definition that cannot be used as written."""
+
+
+@dataclass(frozen=True)
+class AuditSection:
+    """[audit]: what the audit is called and where its outputs go."""
+
+    name: str
+    description: str = ""
+    #: Where results.json, predictions and the report go; default ``reports/<name>``.
+    output_dir: str = ""
+    #: Where the trained twins are saved; default ``models/<name>``.
+    models_dir: str = ""
+
+
+@dataclass(frozen=True)
+class DataSection:
+    """[data]: which data set, which columns are sensitive, how it is split."""
+
+    dataset: str
+    sensitive_features: list[str] = field(default_factory=lambda: ["sex", "race"])
+    #: Whether the sensitive columns are also model inputs (most real pipelines keep them).
+    sensitive_as_inputs: bool = True
+    validation_fraction: float = 0.2
+    split_seed: int = 0
+    #: Use only this many (seeded) training rows; 0 means all. For quick runs and tests.
+    max_train_rows: int = 0
+    #: Likewise for the test split.
+    max_test_rows: int = 0
+    # The generic "csv" data set (a CSV or parquet file of the user's own):
+    path: str = ""
+    label: str = ""
+    positive: str = ""
+    test_fraction: float = 0.3
+    drop_columns: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NetworkSection:
+    """[network]: the framework-neutral network both twins are built from."""
+
+    kind: str = "mlp"
+    hidden: list[int] = field(default_factory=lambda: [64, 32])
+    activation: str = "relu"
+    dropout: float = 0.0
+    l2: float = 0.0
+
+
+@dataclass(frozen=True)
+class TrainingSection:
+    """[training]: the one schedule that drives every twin."""
+
+    frameworks: list[str] = field(default_factory=lambda: list(FRAMEWORKS))
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    epochs: int = 10
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    early_stopping: bool = True
+    patience: int = 3
+
+
+@dataclass(frozen=True)
+class AuditsSection:
+    """[audits]: which audits run."""
+
+    parity: bool = True
+
+
+@dataclass(frozen=True)
+class AuditSpec:
+    """A validated audit definition.
+
+    Attributes
+    ----------
+    source : Path
+        The TOML file it was read from; relative paths in it are relative to its folder.
+    """
+
+    source: Path
+    audit: AuditSection
+    data: DataSection
+    network: NetworkSection = field(default_factory=NetworkSection)
+    training: TrainingSection = field(default_factory=TrainingSection)
+    audits: AuditsSection = field(default_factory=AuditsSection)
+
+    @property
+    def output_dir(self) -> Path:
+        return Path(self.audit.output_dir or f"reports/{self.audit.name}")
+
+    @property
+    def models_dir(self) -> Path:
+        return Path(self.audit.models_dir or f"models/{self.audit.name}")
+
+    def resolve(self, relative: str) -> Path:
+        """A path written in the spec, resolved against the spec file's folder."""
+        path = Path(relative)
+        return path if path.is_absolute() else self.source.parent / path
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as plain data, for results.json."""
+        as_dict = dataclasses.asdict(self)
+        as_dict["source"] = str(self.source)
+        return as_dict
+
+
+_SECTIONS: dict[str, type] = {
+    "audit": AuditSection,
+    "data": DataSection,
+    "network": NetworkSection,
+    "training": TrainingSection,
+    "audits": AuditsSection,
+}
+
+
+def load_spec(path: str | Path) -> AuditSpec:
+    """Read and validate an audit definition.
+
+    Raises
+    ------
+    SpecError
+        One line naming the file, the key and what was expected.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: audit definition not found (expected a TOML file)")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SpecError(f"{path}: not valid TOML ({error})") from None
+    return spec_from_dict(raw, source=path)
+
+
+def spec_from_dict(raw: dict[str, Any], *, source: Path) -> AuditSpec:
+    """Validate an already-parsed TOML document (see :func:`load_spec`)."""
+    unknown = sorted(set(raw) - set(_SECTIONS))
+    if unknown:
+        raise SpecError(
+            f"{source}: unknown section [{unknown[0]}] (expected one of: {', '.join(_SECTIONS)})"
+        )
+    for required in ("audit", "data"):
+        if required not in raw:
+            raise SpecError(f"{source}: missing section [{required}]")
+    sections = {
+        name: _build_section(cls, raw.get(name, {}), f"{source}: [{name}]")
+        for name, cls in _SECTIONS.items()
+    }
+    spec = AuditSpec(source=source, **sections)
+    _check_values(spec)
+    return spec
+
+
+def _build_section(cls: type, raw: Any, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise SpecError(f"{where}: expected a table")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise SpecError(
+            f"{where} unknown key '{unknown[0]}' (expected one of: {', '.join(fields)})"
+        )
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, f in fields.items():
+        if name in raw:
+            values[name] = _coerce(raw[name], hints[name], f"{where}.{name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise SpecError(f"{where} missing required key '{name}'")
+    return cls(**values)
+
+
+def _coerce(value: Any, expected: Any, where: str) -> Any:
+    """Check one TOML value against a field's type; ints are accepted where floats are."""
+    origin = typing.get_origin(expected)
+    if origin is list:
+        (item_type,) = typing.get_args(expected)
+        if not isinstance(value, list):
+            raise SpecError(f"{where}: expected a list, got {value!r}")
+        return [_coerce(item, item_type, f"{where}[{i}]") for i, item in enumerate(value)]
+    if origin in (typing.Union, types.UnionType):
+        raise AssertionError("union fields are not used in specs")  # pragma: no cover
+    if expected is bool:
+        ok = isinstance(value, bool)
+    elif expected is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif expected is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, expected)
+    if not ok:
+        raise SpecError(f"{where}: expected {expected.__name__}, got {value!r}")
+    return value
+
+
+def _check_values(spec: AuditSpec) -> None:
+    where = str(spec.source)
+
+    def require(condition: bool, key: str, expected: str, got: Any) -> None:
+        if not condition:
+            section, name = key.split(".", 1)
+            raise SpecError(f"{where}: [{section}].{name}: expected {expected}, got {got!r}")
+
+    data, net, train = spec.data, spec.network, spec.training
+    require(bool(spec.audit.name.strip()), "audit.name", "a non-empty name", spec.audit.name)
+    require(data.dataset in DATASETS, "data.dataset", f"one of {DATASETS}", data.dataset)
+    require(0 < data.validation_fraction < 1, "data.validation_fraction",
+            "a number in (0, 1)", data.validation_fraction)
+    require(0 < data.test_fraction < 1, "data.test_fraction", "a number in (0, 1)",
+            data.test_fraction)
+    require(data.max_train_rows >= 0, "data.max_train_rows", "an integer >= 0",
+            data.max_train_rows)
+    require(data.max_test_rows >= 0, "data.max_test_rows", "an integer >= 0",
+            data.max_test_rows)
+    if data.dataset == "csv":
+        for key in ("path", "label", "positive"):
+            require(bool(getattr(data, key)), f"data.{key}",
+                    "a value (the csv data set needs path, label and positive)", "")
+    require(net.kind in NETWORKS, "network.kind", f"one of {NETWORKS}", net.kind)
+    require(bool(net.hidden) and all(h > 0 for h in net.hidden), "network.hidden",
+            "a non-empty list of positive layer widths", net.hidden)
+    require(net.activation in ACTIVATIONS, "network.activation", f"one of {ACTIVATIONS}",
+            net.activation)
+    require(0 <= net.dropout < 1, "network.dropout", "a number in [0, 1)", net.dropout)
+    require(net.l2 >= 0, "network.l2", "a number >= 0", net.l2)
+    require(bool(train.frameworks) and set(train.frameworks) <= set(FRAMEWORKS)
+            and len(set(train.frameworks)) == len(train.frameworks),
+            "training.frameworks", f"distinct names from {FRAMEWORKS}", train.frameworks)
+    require(bool(train.seeds) and len(set(train.seeds)) == len(train.seeds)
+            and all(s >= 0 for s in train.seeds),
+            "training.seeds", "a non-empty list of distinct integers >= 0", train.seeds)
+    require(train.epochs >= 1, "training.epochs", "an integer >= 1", train.epochs)
+    require(train.batch_size >= 1, "training.batch_size", "an integer >= 1", train.batch_size)
+    require(train.learning_rate > 0, "training.learning_rate", "a number > 0",
+            train.learning_rate)
+    require(0 <= train.beta_1 < 1, "training.beta_1", "a number in [0, 1)", train.beta_1)
+    require(0 <= train.beta_2 < 1, "training.beta_2", "a number in [0, 1)", train.beta_2)
+    require(train.epsilon > 0, "training.epsilon", "a number > 0", train.epsilon)
+    require(train.patience >= 1, "training.patience", "an integer >= 1", train.patience)

@@ -1,0 +1,147 @@
+"""What every twin is: a scikit-learn classifier driven by the shared schedule.
+
+A framework supplies six small methods (build, one training step, logits, get/set weights in
+the canonical layout, save/load); everything else — initial weights, batching, weighting,
+early stopping, probabilities — is written once here and in :mod:`twinaudit.train`.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import abstractmethod
+from dataclasses import asdict
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from twinaudit.nets import MLPSpec, initial_weights
+from twinaudit.train import EpochCallback, Schedule, run_schedule
+
+
+class Twin(ClassifierMixin, BaseEstimator):
+    """A binary classifier whose network, initial weights and training are framework-neutral.
+
+    Parameters
+    ----------
+    network : MLPSpec
+        The network; both twins of a pair are built from the same spec.
+    schedule : Schedule, optional
+        The training settings; defaults to ``Schedule()``.
+    random_state : int
+        Seeds the initial weights and the batch order; equal seeds give identical twins.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+    history_ : dict
+        Per-epoch validation figures, weight snapshots and training seconds (after ``fit``).
+    """
+
+    framework: ClassVar[str]
+
+    def __init__(self, network: MLPSpec | None = None, schedule: Schedule | None = None,
+                 random_state: int = 0):
+        self.network = network
+        self.schedule = schedule
+        self.random_state = random_state
+
+    # -- the shared part -------------------------------------------------------------------
+
+    def initialize(self) -> Twin:
+        """Build the network with the numpy-drawn initial weights of ``random_state``."""
+        self.classes_ = np.array([0, 1])
+        self.n_features_in_ = self.network.n_inputs
+        self._build(initial_weights(self.network, self.random_state))
+        return self
+
+    def fit(self, X, y, sample_weight=None, *, validation=None,
+            on_epoch: EpochCallback | None = None) -> Twin:
+        """Train from the initial weights with the shared schedule.
+
+        Parameters
+        ----------
+        X : array of shape (n_rows, n_inputs)
+        y : array of shape (n_rows,), labels in {0, 1}
+        sample_weight : array of shape (n_rows,), optional
+            Row weights; the loss of a batch is sum(w·l) / sum(w) in both frameworks.
+        validation : (X, y), optional
+            For the per-epoch validation loss and early stopping.
+        """
+        X = np.asarray(X, dtype=np.float32)
+        y = np.asarray(y, dtype=np.int64)
+        if sample_weight is None:
+            sample_weight = np.ones(len(y), dtype=np.float32)
+        sample_weight = np.asarray(sample_weight, dtype=np.float32)
+        if not (len(X) == len(y) == len(sample_weight)):
+            raise ValueError("X, y and sample_weight must have the same number of rows")
+        if np.any(sample_weight < 0) or not np.all(np.isfinite(sample_weight)):
+            raise ValueError("sample_weight must be finite and non-negative")
+        self.initialize()
+        self.history_ = run_schedule(
+            self, X, y, sample_weight, schedule=self.schedule or Schedule(),
+            seed=self.random_state, validation=validation, on_epoch=on_epoch,
+        )
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        logits = self.decision_function(X).astype(np.float64)
+        logits -= logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits)
+        return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+    def predict(self, X) -> np.ndarray:
+        return self.decision_function(X).argmax(axis=1)
+
+    def save(self, path: str | Path) -> Path:
+        """Save the weights (framework format) and a JSON sidecar describing the twin."""
+        path = Path(path).with_suffix(self.checkpoint_suffix)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._save_weights(path)
+        description = {"framework": self.framework, "network": asdict(self.network),
+                       "random_state": self.random_state}
+        path.with_suffix(".json").write_text(json.dumps(description, indent=2))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Twin:
+        """Load a twin saved by :meth:`save`, through the framework's safe loader."""
+        path = Path(path)
+        description = json.loads(path.with_suffix(".json").read_text())
+        network = description["network"]
+        twin = cls(MLPSpec(**{**network, "hidden": tuple(network["hidden"])}),
+                   random_state=description["random_state"])
+        twin.initialize()
+        twin._load_weights(path.with_suffix(cls.checkpoint_suffix))
+        return twin
+
+    # -- what each framework supplies ------------------------------------------------------
+
+    checkpoint_suffix: ClassVar[str]
+
+    @abstractmethod
+    def _build(self, weights: dict[str, np.ndarray]) -> None:
+        """Create the model and optimizer, loaded with ``weights`` (canonical layout)."""
+
+    @abstractmethod
+    def train_step(self, X: np.ndarray, y: np.ndarray, batch_weight: np.ndarray) -> None:
+        """One optimizer step on the mean of ``batch_weight · cross_entropy`` over the batch."""
+
+    @abstractmethod
+    def decision_function(self, X) -> np.ndarray:
+        """Logits, shape (n_rows, 2), float32, in inference mode."""
+
+    @abstractmethod
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """The parameters in the canonical (Keras) layout, as numpy copies."""
+
+    @abstractmethod
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        """Load parameters given in the canonical layout."""
+
+    @abstractmethod
+    def _save_weights(self, path: Path) -> None: ...
+
+    @abstractmethod
+    def _load_weights(self, path: Path) -> None: ...

@@ -1,0 +1,126 @@
+"""The Keras 3 twin: a ``Sequential`` of ``Dense`` layers trained with ``train_on_batch``.
+
+Only Keras' public, backend-neutral API is used (``keras.ops``, ``train_on_batch``), so the twin
+runs on whichever Keras backend is configured; results record which one it was.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chatter, not ours
+
+import keras  # noqa: E402
+from keras import ops  # noqa: E402
+
+from twinaudit.train import Schedule  # noqa: E402
+from twinaudit.twins.base import Twin  # noqa: E402
+
+_INFERENCE_ROWS = 65536
+
+
+class TorchRuleAdam(keras.optimizers.Adam):
+    """Keras Adam with torch's placement of epsilon.
+
+    torch divides by ``sqrt(v̂) + eps`` with the bias-corrected ``v̂ = v / (1 − β₂ᵗ)``; Keras
+    divides by ``sqrt(v) + eps`` before correcting, which is the same only with a step-dependent
+    epsilon. We keep torch's rule (it is what ``torch.optim.Adam`` users expect) and implement it
+    here, so the two twins take the same step.
+    """
+
+    def update_step(self, gradient, variable, learning_rate):
+        dtype = variable.dtype
+        gradient = ops.cast(gradient, dtype)
+        # The bias corrections are formed in float64, as torch forms them in Python floats:
+        # in float32, 1 − 0.999 loses five digits to cancellation and the first step would
+        # differ from torch's by ~1e-5 relative. (ops.cast of a Python float would round it
+        # to float32 first, hence convert_to_tensor with the dtype.)
+        step = ops.cast(self.iterations + 1, "float64")
+        beta_1 = ops.convert_to_tensor(self.beta_1, dtype="float64")
+        beta_2 = ops.convert_to_tensor(self.beta_2, dtype="float64")
+        bias_correction_1 = 1 - ops.power(beta_1, step)
+        bias_correction_2 = 1 - ops.power(beta_2, step)
+        step_size = ops.cast(ops.cast(learning_rate, "float64") / bias_correction_1, dtype)
+        bias_correction_2_sqrt = ops.cast(ops.sqrt(bias_correction_2), dtype)
+        index = self._get_variable_index(variable)
+        m, v = self._momentums[index], self._velocities[index]
+        self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1))
+        self.assign_add(v, ops.multiply(ops.subtract(ops.square(gradient), v), 1 - self.beta_2))
+        denominator = ops.add(ops.divide(ops.sqrt(v), bias_correction_2_sqrt), self.epsilon)
+        self.assign_sub(variable, ops.multiply(ops.divide(m, denominator), step_size))
+
+
+class KerasTwin(Twin):
+    """Keras 3 twin. The loss is Keras' own sample-weighted cross-entropy on logits."""
+
+    framework: ClassVar[str] = "keras"
+    checkpoint_suffix: ClassVar[str] = ".keras"
+
+    def _build(self, weights: dict[str, np.ndarray]) -> None:
+        spec = self.network
+        regularizer = keras.regularizers.L2(spec.l2) if spec.l2 > 0 else None
+        layers: list = [keras.Input((spec.n_inputs,))]
+        n_layers = len(spec.widths) - 1
+        for index, width in enumerate(spec.widths[1:]):
+            hidden = index < n_layers - 1
+            layers.append(keras.layers.Dense(
+                width, activation=spec.activation if hidden else None,
+                kernel_regularizer=regularizer, name=f"dense_{index}",
+            ))
+            if hidden and spec.dropout > 0:
+                layers.append(keras.layers.Dropout(spec.dropout))
+        self.model_ = keras.Sequential(layers)
+        self._dense = [layer for layer in self.model_.layers
+                       if isinstance(layer, keras.layers.Dense)]
+        self.set_weights(weights)
+        schedule = self.schedule or Schedule()
+        self.model_.compile(
+            optimizer=TorchRuleAdam(
+                learning_rate=schedule.learning_rate, beta_1=schedule.beta_1,
+                beta_2=schedule.beta_2, epsilon=schedule.epsilon,
+            ),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            # XLA would fuse ops in its own order; parity runs keep the plain kernels.
+            jit_compile=False,
+        )
+
+    def train_step(self, X: np.ndarray, y: np.ndarray, batch_weight: np.ndarray) -> None:
+        # Keras divides the weighted loss by the batch size: with weights averaging 1 (see
+        # train.batch_weights) that is sum(w·l) / sum(w), as in the torch twin.
+        self.model_.train_on_batch(X, y, sample_weight=batch_weight)
+
+    def decision_function(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float32)
+        return np.concatenate([
+            ops.convert_to_numpy(self.model_(X[start:start + _INFERENCE_ROWS], training=False))
+            for start in range(0, max(len(X), 1), _INFERENCE_ROWS)
+        ])
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        weights = {}
+        for index, layer in enumerate(self._dense):
+            weights[f"dense_{index}.kernel"] = ops.convert_to_numpy(layer.kernel).copy()
+            weights[f"dense_{index}.bias"] = ops.convert_to_numpy(layer.bias).copy()
+        return weights
+
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        for index, layer in enumerate(self._dense):
+            layer.kernel.assign(np.asarray(weights[f"dense_{index}.kernel"], dtype=np.float32))
+            layer.bias.assign(np.asarray(weights[f"dense_{index}.bias"], dtype=np.float32))
+
+    def _save_weights(self, path: Path) -> None:
+        self.model_.save(path, include_optimizer=False)
+
+    def _load_weights(self, path: Path) -> None:
+        # safe_mode refuses to deserialise arbitrary code (lambdas) from a checkpoint.
+        saved = keras.saving.load_model(path, safe_mode=True, compile=False)
+        self.set_weights({
+            f"dense_{index}.{kind}": ops.convert_to_numpy(getattr(layer, kind))
+            for index, layer in enumerate(
+                [layer for layer in saved.layers if isinstance(layer, keras.layers.Dense)])
+            for kind in ("kernel", "bias")
+        })
