@@ -165,3 +165,16 @@ def test_percentile_interval_ignores_undefined_resamples():
     assert low[0] == pytest.approx(5.0) and high[0] == pytest.approx(95.0)
     assert np.isnan(low[1]) and np.isnan(high[1])
     assert low[2] == pytest.approx(52.5) and high[2] == pytest.approx(97.5)
+
+
+def test_score_sums_vary_like_sums_of_resampled_rows():
+    # One cell (all rows in bin 5, label 1, predicted 1): its row count never changes, so all
+    # variation of the score sum comes from which rows are drawn: variance n·var(score).
+    y_score = np.linspace(0.5, 0.5999, 400)
+    ones = np.ones(400, int)
+    resampled = stats.stratified_bootstrap(
+        np.zeros(400, int), 1, ones, ones, y_score, n_resamples=20000, random_state=4
+    )
+    score_sums = resampled.weighted_score.sum(axis=(1, 2, 3, 4))
+    assert score_sums.mean() == pytest.approx(y_score.sum(), rel=1e-4)
+    assert score_sums.var() == pytest.approx(400 * y_score.var(), rel=0.05)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
 from twinaudit.audits.fairness import (
     FairnessInputError,
@@ -80,7 +81,7 @@ def reweighing_weights(
     return weights * factor.reshape(-1)[cell]
 
 
-class _ScoreAsPrediction:
+class _ScoreAsPrediction(BaseEstimator):
     """A fitted 'estimator' whose prediction is its single input column: the twin's score.
 
     It lets fairlearn's ThresholdOptimizer post-process scores computed elsewhere.

@@ -172,7 +172,7 @@ def validate_binary(name: str, values: Any, n_rows: int | None = None) -> np.nda
     except TypeError:
         valid = np.zeros(array.shape, bool)
     if not valid.all():
-        bad = pd.unique(array[~valid])[:5]
+        bad = pd.unique(array[~valid])[:5].tolist()
         raise FairnessInputError(
             f"{name} must hold only the labels 0 and 1; found {', '.join(map(repr, bad))}"
         )
@@ -356,10 +356,7 @@ def fairness_audit(
         labels, validate_binary("y_pred", y_pred, n_rows), validate_scores(y_score, n_rows),
         validate_weights(sample_weight, n_rows),
     )
-    if not 0 < confidence < 1:
-        raise FairnessInputError(f"confidence must be between 0 and 1; got {confidence!r}")
-    if int(n_resamples) != n_resamples or n_resamples < 0:
-        raise FairnessInputError(f"n_resamples must be a whole number >= 0; got {n_resamples!r}")
+    n_resamples = _check_bootstrap_options(n_resamples, confidence)
     frame = validate_sensitive_features(sensitive_features, n_rows)
     set_columns = _group_set_columns(group_sets, frame)
     privileged_values = _privileged_values(privileged, frame)
@@ -367,47 +364,61 @@ def fairness_audit(
     # One independent stream per group set, so a set's intervals depend on its position only.
     randoms = np.random.default_rng(random_state).spawn(len(set_columns) + 1)
     everyone = Grouping(("all",), np.zeros(n_rows, np.intp), ("all",), ({},))
-    overall = _groups_entry(everyone, predictions, int(n_resamples), confidence, randoms[0])
+    arrays = _metric_arrays(everyone, predictions, n_resamples, randoms[0])
     results: dict[str, Any] = {}
-    for columns, random in zip(set_columns, randoms[1:], strict=False):
+    for columns, random in zip(set_columns, randoms[1:], strict=True):
         grouping = encode_groups(frame, columns)
         results[grouping.name] = _group_set_entry(
-            grouping, predictions, privileged_values, int(n_resamples), confidence, random
+            grouping, _metric_arrays(grouping, predictions, n_resamples, random),
+            privileged_values, confidence,
         )
     return {
         "schema": SCHEMA,
         "n_rows": n_rows,
         "weighted": predictions.sample_weight is not None,
-        "n_resamples": int(n_resamples),
+        "n_resamples": n_resamples,
         "confidence": float(confidence),
         "random_state": random_state if isinstance(random_state, int) else None,
         "small_group_rows": SMALL_GROUP_ROWS,
-        "overall": overall["all"],
+        "overall": _groups_entry(everyone, arrays, confidence)["all"],
         "group_sets": results,
     }
 
 
-def _groups_entry(
-    grouping: Grouping,
-    predictions: _Predictions,
-    n_resamples: int,
-    confidence: float,
-    random: np.random.Generator,
-    computed: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Per-group entries; ``computed`` receives the point and resampled metric arrays."""
+def _check_bootstrap_options(n_resamples: Any, confidence: Any) -> int:
+    if not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
+        raise FairnessInputError(f"confidence must be between 0 and 1; got {confidence!r}")
+    if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 0:
+        raise FairnessInputError(f"n_resamples must be a whole number >= 0; got {n_resamples!r}")
+    return int(n_resamples)
+
+
+@dataclass(frozen=True)
+class _MetricArrays:
+    """Point metrics (n_groups,) and resampled ones (n_resamples, n_groups) of one group set."""
+
+    sums: CellSums
+    point: dict[str, np.ndarray]
+    resampled: dict[str, np.ndarray] | None
+
+
+def _metric_arrays(
+    grouping: Grouping, predictions: _Predictions, n_resamples: int, random: np.random.Generator
+) -> _MetricArrays:
     sums = predictions.sums(grouping)
-    point = group_metrics(sums)
     resampled = None
     if n_resamples:
         resampled = group_metrics(predictions.resample(grouping, n_resamples, random))
-    if computed is not None:
-        computed.update(point=point, resampled=resampled)
+    return _MetricArrays(sums, group_metrics(sums), resampled)
+
+
+def _groups_entry(grouping: Grouping, arrays: _MetricArrays, confidence: float) -> dict:
     intervals = {
-        name: None if resampled is None else percentile_interval(resampled[name], confidence)
+        name: None if arrays.resampled is None
+        else percentile_interval(arrays.resampled[name], confidence)
         for name in GROUP_METRICS
     }
-    rows, weights = sums.group_rows, sums.group_weight
+    rows, weights = arrays.sums.group_rows, arrays.sums.group_weight
     return {
         label: {
             "values": grouping.values[group],
@@ -416,7 +427,7 @@ def _groups_entry(
             "small_group": bool(rows[group] < SMALL_GROUP_ROWS),
             "metrics": {
                 name: {
-                    "value": _number(point[name][group]),
+                    "value": _number(arrays.point[name][group]),
                     "ci": _interval(intervals[name], group),
                 }
                 for name in GROUP_METRICS
@@ -428,22 +439,20 @@ def _groups_entry(
 
 def _group_set_entry(
     grouping: Grouping,
-    predictions: _Predictions,
+    arrays: _MetricArrays,
     privileged_values: dict[str, str],
-    n_resamples: int,
     confidence: float,
-    random: np.random.Generator,
 ) -> dict[str, Any]:
-    computed: dict[str, Any] = {}
-    groups = _groups_entry(grouping, predictions, n_resamples, confidence, random, computed)
     privileged_index, privileged_reason = _privileged_group(grouping, privileged_values)
     entry: dict[str, Any] = {
         "columns": list(grouping.columns),
         "status": "ok",
         "reason": None,
-        "privileged_group": None if privileged_index is None else grouping.labels[privileged_index],
-        "groups": groups,
+        "privileged_group": None,
+        "groups": _groups_entry(grouping, arrays, confidence),
     }
+    if privileged_index is not None:
+        entry["privileged_group"] = grouping.labels[privileged_index]
     if grouping.n_groups < 2:
         reason = (
             f"group set {grouping.name!r} has a single group ({grouping.labels[0]!r}); "
@@ -454,8 +463,7 @@ def _group_set_entry(
         entry["disparities"] = {name: _not_computable(reason) for name in names}
         return entry
     entry["disparities"] = _disparity_entries(
-        grouping, computed["point"], computed["resampled"], privileged_index,
-        privileged_reason, confidence,
+        grouping, arrays, privileged_index, privileged_reason, confidence
     )
     return entry
 
@@ -538,12 +546,12 @@ def _driving_metric(name: str, point: dict[str, np.ndarray]) -> str:
 
 def _disparity_entries(
     grouping: Grouping,
-    point: dict[str, np.ndarray],
-    resampled: dict[str, np.ndarray] | None,
+    arrays: _MetricArrays,
     privileged_index: int | None,
     privileged_reason: str | None,
     confidence: float,
 ) -> dict[str, Any]:
+    point, resampled = arrays.point, arrays.resampled
     point_values = _disparity_values(point, privileged_index)
     resampled_values = None if resampled is None else _disparity_values(resampled, privileged_index)
     entries: dict[str, Any] = {}

@@ -61,7 +61,7 @@ class TabularPreprocessor:
             blocks.append(np.nan_to_num(standardised, nan=0.0)[:, None])
         for column in self.categorical_columns:
             categories = self.categories_[column]
-            codes = pd.Categorical(frame[column].astype(str), categories=categories).codes
+            codes = pd.Index(categories).get_indexer(frame[column].astype(str))
             one_hot = np.zeros((len(frame), len(categories)))
             seen = codes >= 0
             one_hot[np.flatnonzero(seen), codes[seen]] = 1.0

@@ -1,0 +1,123 @@
+"""The command line end to end, on a small subset so it runs in seconds."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import write_small_audit
+from twinaudit.results import SCHEMA_VERSION
+
+TWINAUDIT = [sys.executable, "-m", "twinaudit.cli"]
+
+
+def twinaudit(*arguments, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([*TWINAUDIT, *map(str, arguments)], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("run")
+    audit = write_small_audit(folder)
+    completed = twinaudit("run", audit, "--quiet", cwd=folder)
+    return folder, completed
+
+
+def test_run_writes_results_predictions_report_and_checkpoints(finished_run):
+    folder, completed = finished_run
+    assert completed.returncode == 0, completed.stderr
+    report = Path(completed.stdout.strip().splitlines()[-1])
+    assert (folder / report).is_file() and report.name == "report.html"
+    output = folder / "reports" / "small"
+    results = json.loads((output / "results.json").read_text())
+    assert results["schema_version"] == SCHEMA_VERSION
+    assert results["kind"] == "twinaudit.results"
+    assert {(t["framework"], t["seed"]) for t in results["twins"]} == {
+        ("torch", 0), ("keras", 0), ("torch", 1), ("keras", 1)}
+    parity = results["parity"]
+    assert parity["step0"]["max_abs_logit_diff"] <= 1e-5 and parity["step0"]["passed"]
+    assert parity["one_step"]["max_rel_param_diff"] <= 1e-6 and parity["one_step"]["passed"]
+    assert len(parity["per_seed"][0]["divergence"]) == 2  # one point per epoch
+    assert parity["accuracy"]["within_seed_noise"] in (True, False)
+    environment = results["environment"]
+    assert environment["keras_backend"] == "tensorflow"
+    assert environment["packages"]["torch"].startswith("2.13.0")
+    predictions = pd.read_parquet(output / "predictions.parquet")
+    assert list(predictions.columns[:6]) == ["row_id", "framework", "seed", "y_true", "score",
+                                             "y_pred"]
+    assert {"sex", "race"} <= set(predictions.columns)
+    assert len(predictions) == 4 * 800
+    for framework, suffix in (("torch", ".pt"), ("keras", ".keras")):
+        assert (folder / "models" / "small" / framework / f"seed0{suffix}").is_file()
+    html = report.read_text() if report.is_absolute() else (folder / report).read_text()
+    assert "Twin parity" in html and "<svg" in html
+
+
+def test_two_runs_give_identical_numbers(finished_run, tmp_path):
+    folder, _ = finished_run
+    audit = write_small_audit(tmp_path)
+    assert twinaudit("run", audit, "--quiet", cwd=tmp_path).returncode == 0
+    first = json.loads((folder / "reports/small/results.json").read_text())
+    second = json.loads((tmp_path / "reports/small/results.json").read_text())
+
+    def without_timings(results):
+        for twin in results["twins"]:
+            twin.pop("train_seconds")
+            twin.pop("checkpoint")
+            for epoch in twin["history"]:
+                epoch.pop("seconds")
+        return {key: results[key] for key in ("twins", "parity", "data", "network")}
+
+    assert without_timings(first) == without_timings(second)
+    first_predictions = pd.read_parquet(folder / "reports/small/predictions.parquet")
+    second_predictions = pd.read_parquet(tmp_path / "reports/small/predictions.parquet")
+    pd.testing.assert_frame_equal(first_predictions, second_predictions)
+
+
+def test_report_re_renders_from_results(finished_run, tmp_path):
+    folder, _ = finished_run
+    output = tmp_path / "again.html"
+    completed = twinaudit("report", folder / "reports/small/results.json", "-o", output,
+                          cwd=tmp_path)
+    assert completed.returncode == 0, completed.stderr
+    assert "twinaudit report: small" in output.read_text()
+
+
+BAD_AUDIT = '[audit]\nname = "bad"\n[data]\n'
+
+
+@pytest.mark.parametrize("write, expected", [
+    (None, "not found"),
+    (lambda p: p.write_text("[audit\n"), "not valid TOML"),
+    (lambda p: p.write_text(BAD_AUDIT + 'dataset = "mnist"\n'), "[data].dataset"),
+    (lambda p: p.write_text('[audit]\nname = "bad"\n[network]\nkind = "rnn"\n'
+                            '[data]\ndataset = "adult"\n'), "[network].kind"),
+    (lambda p: p.write_text(BAD_AUDIT + 'dataset = "csv"\npath = "missing.csv"\n'
+                            'label = "y"\npositive = "1"\n'), "missing.csv: data file not found"),
+    (lambda p: (p.with_name("empty.csv").write_text(""),
+                p.write_text(BAD_AUDIT + 'dataset = "csv"\npath = "empty.csv"\nlabel = "y"\n'
+                             'positive = "1"\n')), "empty.csv: the file is empty"),
+    (lambda p: (p.with_name("d.csv").write_text("a,sex,y\n1,F,0\n2,M,1\n3,F,2\n"),
+                p.write_text(BAD_AUDIT + 'dataset = "csv"\npath = "d.csv"\nlabel = "y"\n'
+                             'positive = "1"\nsensitive_features = ["sex"]\n')),
+     "label column 'y' must hold exactly two values"),
+    (lambda p: (p.with_name("d.csv").write_text("a,sex,y\n1,F,0\n2,M,1\n"),
+                p.write_text(BAD_AUDIT + 'dataset = "csv"\npath = "d.csv"\nlabel = "y"\n'
+                             'positive = "1"\nsensitive_features = ["race"]\n')),
+     "no sensitive column 'race'"),
+])
+def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, write, expected):
+    audit = tmp_path / "audit.toml"
+    if write is not None:
+        write(audit)
+    completed = twinaudit("run", audit, "--quiet", cwd=tmp_path)
+    assert completed.returncode == 2
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1, completed.stderr
+    assert lines[0].startswith("twinaudit: ") and expected in lines[0]
+    assert "Traceback" not in completed.stderr
+    assert not (tmp_path / "reports").exists() and not (tmp_path / "models").exists()
