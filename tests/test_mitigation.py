@@ -1,28 +1,19 @@
 """Kamiran–Calders reweighing (on the real Adult training file) and the ThresholdOptimizer."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from twinaudit.data import adult as adult_data
 from twinaudit.audits.fairness import FairnessInputError, fairness_audit
 from twinaudit.mitigation import reweighing_weights, threshold_optimizer_predictions
 
-ADULT_TRAIN = Path("/work/shared/datasets/adult/adult.data")
-ADULT_COLUMNS = [
-    "age", "workclass", "fnlwgt", "education", "education-num", "marital-status",
-    "occupation", "relationship", "race", "sex", "capital-gain", "capital-loss",
-    "hours-per-week", "native-country", "income",
-]
 
 
 @pytest.fixture(scope="module")
 def adult() -> pd.DataFrame:
-    if not ADULT_TRAIN.exists():
-        pytest.skip(f"{ADULT_TRAIN} is not on this machine")
-    frame = pd.read_csv(ADULT_TRAIN, header=None, names=ADULT_COLUMNS, sep=", ",
-                        engine="python")
+    """The bundled Adult training file, raw (before any split or preprocessing)."""
+    frame = adult_data.parse(adult_data.read_bundled("adult.data"), is_test_file=False)
     frame["label"] = (frame["income"] == ">50K").astype(int)
     return frame
 

@@ -248,74 +248,65 @@ def stratified_bootstrap(
     """
     random = np.random.default_rng(random_state)
     index = _cell_index(group_codes, y_true, y_pred, y_score, n_bins)
-    cells_per_group = n_bins * 4
-    size = n_groups * cells_per_group
-
-    def cell_mean(values: np.ndarray) -> np.ndarray:
-        totals = np.bincount(index, weights=values, minlength=size).reshape(n_groups, -1)
-        return np.divide(totals, rows, out=np.zeros_like(totals), where=rows > 0)
-
-    rows = np.bincount(index, minlength=size).reshape(n_groups, cells_per_group)
+    shape = (n_resamples, n_groups, n_bins, 2, 2)
+    rows = np.bincount(index, minlength=int(np.prod(shape[1:]))).reshape(n_groups, -1)
     group_rows = rows.sum(axis=1)
     shares = rows / np.maximum(group_rows, 1)[:, None]
-    drawn = random.multinomial(group_rows, shares, size=(n_resamples, n_groups))
-    shape = (n_resamples, n_groups, n_bins, 2, 2)
+    drawn = random.multinomial(group_rows, shares, size=(n_resamples, n_groups))  # (R, G, C)
 
-    if sample_weight is None:
-        weight = drawn.astype(float)
-        weight_noise = None
-    else:
-        weight, weight_noise = _moment_matched_sum(
-            drawn, cell_mean(sample_weight), cell_mean(sample_weight**2), None, random
-        )
-        weight = np.maximum(weight, 0.0)
+    # The within-cell sums to draw given the counts: weights (if they vary), weight × score.
+    within: list[np.ndarray] = []
+    if sample_weight is not None:
+        within.append(sample_weight)
+    if y_score is not None:
+        within.append(y_score if sample_weight is None else sample_weight * y_score)
+    sums = _moment_matched_sums(drawn, index, rows, within, random)
+    weight = drawn.astype(float) if sample_weight is None else np.maximum(sums.pop(0), 0.0)
     weighted_score = None
     if y_score is not None:
-        row_weight = np.ones_like(y_score) if sample_weight is None else sample_weight
-        weighted = row_weight * y_score
-        covariance = None
-        if sample_weight is not None:
-            covariance = (
-                cell_mean(row_weight * weighted) - cell_mean(row_weight) * cell_mean(weighted),
-                weight_noise,
-                cell_mean(row_weight**2) - cell_mean(row_weight) ** 2,
-            )
-        weighted_score, _ = _moment_matched_sum(
-            drawn, cell_mean(weighted), cell_mean(weighted**2), covariance, random
-        )
         # A bin's mean score lies inside the bin, whatever the draw.
         lower = np.arange(n_bins).repeat(4) / n_bins
-        weighted_score = np.clip(weighted_score, weight * lower, weight * (lower + 1 / n_bins))
+        weighted_score = np.clip(sums.pop(0), weight * lower, weight * (lower + 1 / n_bins))
         weighted_score = weighted_score.reshape(shape)
     return CellSums(drawn.reshape(shape), weight.reshape(shape), weighted_score)
 
 
-def _moment_matched_sum(
+def _moment_matched_sums(
     counts: np.ndarray,
-    mean: np.ndarray,
-    mean_of_squares: np.ndarray,
-    covariance: tuple[np.ndarray, np.ndarray | None, np.ndarray] | None,
+    index: np.ndarray,
+    rows: np.ndarray,
+    values: list[np.ndarray],
     random: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Draw the sum of ``counts`` rows per cell with the exact mean and variance of that sum.
+) -> list[np.ndarray]:
+    """Per cell, sums of ``counts`` rows drawn with replacement, one sum per array of values.
 
-    ``covariance`` = (cov with the earlier sum, that sum's standard-normal noise, its variance)
-    correlates this sum with an earlier one (score sums with weight sums) through the Cholesky
-    factor of their 2×2 covariance. Returns the sums and this sum's own standard-normal noise.
+    Given ``k`` rows drawn from a cell, the vector of sums has mean ``k·mean`` and covariance
+    ``k·cov`` of the cell's rows; it is drawn from the normal with exactly those moments, so
+    the sums are correlated as the rows are (weights with weight × score).
+
+    Shapes: ``counts`` (R, G, C); ``rows`` (G, C); each of ``values`` (n_rows,); each returned
+    sum (R, G, C).
     """
-    variance = np.maximum(mean_of_squares - mean**2, 0.0)
-    expected = counts * mean
-    if not variance.any():
-        return expected, None
-    noise = random.standard_normal(counts.shape)
-    scale = np.sqrt(counts)
-    if covariance is None or covariance[1] is None:
-        return expected + scale * np.sqrt(variance) * noise, noise
-    cross, earlier_noise, earlier_variance = covariance
-    earlier_std = np.sqrt(earlier_variance)
-    loading = np.divide(cross, earlier_std, out=np.zeros_like(cross), where=earlier_std > 0)
-    residual = np.sqrt(np.maximum(variance - loading**2, 0.0))
-    return expected + scale * (loading * earlier_noise + residual * noise), noise
+    if not values:
+        return []
+
+    def cell_mean(per_row: np.ndarray) -> np.ndarray:
+        totals = np.bincount(index, weights=per_row, minlength=rows.size).reshape(rows.shape)
+        return np.divide(totals, rows, out=np.zeros_like(totals), where=rows > 0)
+
+    means = np.stack([cell_mean(value) for value in values], axis=-1)  # (G, C, m)
+    second_moments = np.stack(
+        [np.stack([cell_mean(first * second) for second in values], -1) for first in values], -2
+    )  # (G, C, m, m)
+    covariance = second_moments - means[..., :, None] * means[..., None, :]
+    # A square root of each cell's covariance, V·sqrt(Λ), that is fine when it is singular
+    # (constant weights, a single row): those directions get no noise and stay exact.
+    eigenvalues, eigenvectors = np.linalg.eigh(covariance)
+    root = eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))[..., None, :]
+    noise = random.standard_normal((*counts.shape, len(values)))  # (R, G, C, m)
+    spread = np.einsum("gcij,rgcj->rgci", root, noise)
+    sums = counts[..., None] * means + np.sqrt(counts)[..., None] * spread
+    return [sums[..., column] for column in range(len(values))]
 
 
 def percentile_interval(

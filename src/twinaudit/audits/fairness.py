@@ -553,11 +553,13 @@ def _disparity_entries(
 ) -> dict[str, Any]:
     point, resampled = arrays.point, arrays.resampled
     point_values = _disparity_values(point, privileged_index)
-    resampled_values = None if resampled is None else _disparity_values(resampled, privileged_index)
+    resampled_values = None
+    if resampled is not None:
+        resampled_values = _disparity_values(resampled, privileged_index)
     entries: dict[str, Any] = {}
     for name in DISPARITIES:
         if name not in point_values:
-            entries[name] = _not_computable(f"{name} needs a privileged group: {privileged_reason}")
+            entries[name] = _not_computable(f"needs a privileged group: {privileged_reason}")
             continue
         metric = _driving_metric(name, point)
         against_privileged = name in ("disparate_impact", "statistical_parity_difference")
@@ -567,13 +569,14 @@ def _disparity_entries(
         ci = None
         if resampled_values is not None:
             ci = _interval(percentile_interval(resampled_values[name], confidence))
+        value = _number(point_values[name])
         entries[name] = {
-            "value": _number(point_values[name]),
+            "value": value,
             "ci": ci,
             "metric": metric,
             "worst_group": worst,
             "reference_group": reference,
-            "reason": None,
+            "reason": None if value is not None else f"{metric} is undefined or 0 where needed",
         }
     entries["four_fifths_rule_violated"] = _four_fifths_entry(
         entries["demographic_parity_ratio"],
