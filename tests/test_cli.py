@@ -47,14 +47,42 @@ def test_run_writes_results_predictions_report_and_checkpoints(finished_run):
     assert environment["keras_backend"] == "tensorflow"
     assert environment["packages"]["torch"].startswith("2.13.0")
     predictions = pd.read_parquet(output / "predictions.parquet")
-    assert list(predictions.columns[:6]) == ["row_id", "framework", "seed", "y_true", "score",
-                                             "y_pred"]
+    assert list(predictions.columns[:7]) == ["row_id", "variant", "framework", "seed", "y_true",
+                                             "score", "y_pred"]
     assert {"sex", "race"} <= set(predictions.columns)
-    assert len(predictions) == 4 * 800
+    assert len(predictions[predictions['variant'] == 'baseline']) == 4 * 800
     for framework, suffix in (("torch", ".pt"), ("keras", ".keras")):
         assert (folder / "models" / "small" / framework / f"seed0{suffix}").is_file()
     html = report.read_text() if report.is_absolute() else (folder / report).read_text()
     assert "Twin parity" in html and "<svg" in html
+
+
+def test_run_audits_fairness_and_mitigation_consistently_with_the_predictions(finished_run):
+    folder, _ = finished_run
+    output = folder / "reports" / "small"
+    results = json.loads((output / "results.json").read_text())
+    predictions = pd.read_parquet(output / "predictions.parquet")
+    assert set(predictions["variant"]) == {"baseline", "reweighed", "threshold_optimizer"}
+    # Recompute one per-group figure from the predictions file with pandas.
+    for variant, section in (("baseline", results["fairness"]),
+                             ("reweighed", results["mitigation"]["reweighing"]["fairness"])):
+        rows = predictions[(predictions["variant"] == variant)
+                           & (predictions["framework"] == "keras") & (predictions["seed"] == 1)]
+        expected = rows.groupby("sex")["y_pred"].mean()
+        groups = section["twins"]["keras"]["1"]["group_sets"]["sex"]["groups"]
+        for group, rate in expected.items():
+            assert groups[group]["metrics"]["selection_rate"]["value"] == pytest.approx(rate)
+    assert set(results["fairness"]["twins"]) == {"torch", "keras"}
+    assert set(results["fairness"]["summary"]["group_sets"]) == {"sex", "race", "sex×race"}
+    reweighing = results["mitigation"]["reweighing"]
+    assert reweighing["groups"] == ["sex"]
+    # The identical-settings proof holds for the weighted training too.
+    assert reweighing["parity"]["step0"]["passed"] and reweighing["parity"]["one_step"]["passed"]
+    change = reweighing["before_after"]["torch"]["accuracy"]
+    assert change["change"] == pytest.approx(change["after"]["mean"] - change["before"]["mean"])
+    threshold = results["mitigation"]["threshold_optimizer"]
+    assert threshold["constraints"] == "demographic_parity"
+    assert "sex" in threshold["before_after"]["keras"]["group_sets"]
 
 
 def test_two_runs_give_identical_numbers(finished_run, tmp_path):
@@ -70,7 +98,11 @@ def test_two_runs_give_identical_numbers(finished_run, tmp_path):
             twin.pop("checkpoint")
             for epoch in twin["history"]:
                 epoch.pop("seconds")
-        return {key: results[key] for key in ("twins", "parity", "data", "network")}
+        for section in results["mitigation"].values():
+            for twin in section.get("twins", []):
+                twin.pop("train_seconds")
+        keys = ("twins", "parity", "data", "network", "fairness", "mitigation")
+        return {key: results[key] for key in keys}
 
     assert without_timings(first) == without_timings(second)
     first_predictions = pd.read_parquet(folder / "reports/small/predictions.parquet")

@@ -42,9 +42,11 @@ def make_results() -> dict[str, Any]:
             "step0": {"max_abs_logit_diff": 3e-7, "tolerance": 1e-5, "passed": True},
             "one_step": {"max_rel_param_diff": 2e-8, "tolerance": 1e-6, "passed": True},
             "accuracy": {
-                "torch": {"mean": 0.851, "std": 0.002, "values": [0.85, 0.853, 0.85]},
-                "keras": {"mean": 0.850, "std": 0.002, "values": [0.849, 0.851, 0.85]},
-                "framework_gap": 0.001,
+                "by_framework": {
+                    "torch": {"mean": 0.851, "std": 0.002, "values": [0.85, 0.853, 0.85]},
+                    "keras": {"mean": 0.850, "std": 0.002, "values": [0.849, 0.851, 0.85]},
+                },
+                "difference": 0.001,
                 "within_seed_noise": True,
             },
         },
@@ -128,21 +130,21 @@ def test_results_against_themselves_pass_with_default_rules() -> None:
 def test_baseline_with_accuracy_raised_fails_and_names_the_rule() -> None:
     results = make_results()
     baseline = copy.deepcopy(results)
-    baseline["parity"]["accuracy"]["torch"]["mean"] += 0.05
+    baseline["parity"]["accuracy"]["by_framework"]["torch"]["mean"] += 0.05
     report = evaluate(results, baseline, load_rules())
     assert report.exit_code == 1
     [failure] = report.failures
     assert failure.rule == "accuracy.no_drop"
-    assert failure.path == "parity.accuracy.torch.mean"
+    assert failure.path == "parity.accuracy.by_framework.torch.mean"
     assert "accuracy.no_drop" in render_table(report)
     assert "accuracy.no_drop" in render_markdown(report)
 
 
 def test_drop_exactly_at_the_limit_passes(tmp_path: Path) -> None:
-    rules = one_rule(tmp_path, 'path = "parity.accuracy.torch.mean"\nmax_drop = 0.01')
+    rules = one_rule(tmp_path, 'path = "parity.accuracy.by_framework.torch.mean"\nmax_drop = 0.01')
     results, baseline = make_results(), make_results()
-    results["parity"]["accuracy"]["torch"]["mean"] = 0.85
-    baseline["parity"]["accuracy"]["torch"]["mean"] = 0.86
+    results["parity"]["accuracy"]["by_framework"]["torch"]["mean"] = 0.85
+    baseline["parity"]["accuracy"]["by_framework"]["torch"]["mean"] = 0.86
     assert evaluate(results, baseline, rules).exit_code == 0
 
 
@@ -156,9 +158,9 @@ def test_missing_metric_fails_closed(tmp_path: Path) -> None:
 
 
 def test_metric_missing_from_baseline_fails_closed(tmp_path: Path) -> None:
-    rules = one_rule(tmp_path, 'path = "parity.accuracy.torch.mean"\nmax_drop = 0.01')
+    rules = one_rule(tmp_path, 'path = "parity.accuracy.by_framework.torch.mean"\nmax_drop = 0.01')
     baseline = make_results()
-    del baseline["parity"]["accuracy"]["torch"]
+    del baseline["parity"]["accuracy"]["by_framework"]["torch"]
     [check] = evaluate(make_results(), baseline, rules).checks
     assert check.verdict is Verdict.FAIL
     assert "baseline" in check.message
@@ -232,7 +234,7 @@ path = "parity.step0.max_abs_logit_diff"
 max = 1e-7
 [[rule]]
 name = "gap"
-path = "parity.accuracy.framework_gap"
+path = "parity.accuracy.difference"
 min = 0.0
 max = 0.01
 [[rule]]
@@ -285,7 +287,7 @@ def test_max_increase_ci_uses_the_sibling_half_width(tmp_path: Path) -> None:
 
 
 def test_max_increase_ci_with_missing_interval_fails(tmp_path: Path) -> None:
-    rules = one_rule(tmp_path, 'path = "parity.accuracy.framework_gap"\nmax_increase_ci = "ci"')
+    rules = one_rule(tmp_path, 'path = "parity.accuracy.difference"\nmax_increase_ci = "ci"')
     [check] = evaluate(make_results(), make_results(), rules).checks
     assert check.verdict is Verdict.FAIL
     assert "'ci'" in check.message
@@ -327,27 +329,27 @@ def test_glob_expands_to_one_check_per_match(tmp_path: Path) -> None:
 
 
 def test_glob_skips_branches_without_the_rest_of_the_path(tmp_path: Path) -> None:
-    rules = one_rule(tmp_path, 'path = "parity.accuracy.*.mean"\nmin = 0.8')
+    rules = one_rule(tmp_path, 'path = "parity.accuracy.by_framework.*.mean"\nmin = 0.8')
     paths = [check.path for check in evaluate(make_results(), None, rules).checks]
-    assert paths == ["parity.accuracy.torch.mean", "parity.accuracy.keras.mean"]
+    assert paths == ["parity.accuracy.by_framework.torch.mean", "parity.accuracy.by_framework.keras.mean"]
 
 
 def test_glob_with_zero_matches_fails_closed(tmp_path: Path) -> None:
-    rules = one_rule(tmp_path, 'path = "parity.accuracy.*.median"\nmin = 0.8')
+    rules = one_rule(tmp_path, 'path = "parity.accuracy.by_framework.*.median"\nmin = 0.8')
     report = evaluate(make_results(), None, rules)
     assert report.exit_code == 1
     assert "missing" in report.checks[0].message
 
 
 def test_glob_relative_rule_fails_when_a_baseline_match_vanishes(tmp_path: Path) -> None:
-    rules = one_rule(tmp_path, 'path = "parity.accuracy.*.mean"\nmax_drop = 0.01')
+    rules = one_rule(tmp_path, 'path = "parity.accuracy.by_framework.*.mean"\nmax_drop = 0.01')
     results = make_results()
-    del results["parity"]["accuracy"]["keras"]
+    del results["parity"]["accuracy"]["by_framework"]["keras"]
     report = evaluate(results, make_results(), rules)
     verdicts = {check.path: check.verdict for check in report.checks}
     assert verdicts == {
-        "parity.accuracy.torch.mean": Verdict.PASS,
-        "parity.accuracy.keras.mean": Verdict.FAIL,
+        "parity.accuracy.by_framework.torch.mean": Verdict.PASS,
+        "parity.accuracy.by_framework.keras.mean": Verdict.FAIL,
     }
 
 
@@ -580,7 +582,7 @@ def test_promote_baseline_refuses_unusable_results(
 
 def test_parse_rules_accepts_a_table_from_an_audit_file() -> None:
     rules = parse_rules(
-        {"rule": [{"name": "gap", "path": "parity.accuracy.framework_gap", "max": 0.01}]},
+        {"rule": [{"name": "gap", "path": "parity.accuracy.difference", "max": 0.01}]},
         source="audits/adult.toml",
     )
     assert evaluate(make_results(), None, rules).exit_code == 0

@@ -113,22 +113,11 @@ def main() -> None:
     from twinaudit.gate import GateInputError
 
     try:
-        app(standalone_mode=False)
+        # Standalone mode lets typer report its own usage errors (exit 2) and handle Exit.
+        app()
     except (TwinauditError, GateInputError) as error:
         typer.echo(f"twinaudit: {error}", err=True)
         sys.exit(2)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except typer.Abort:
-        typer.echo("twinaudit: aborted", err=True)
-        sys.exit(130)
-    except Exception as error:  # click's usage errors arrive here in non-standalone mode
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(error.exit_code)
-        raise
 
 
 if __name__ == "__main__":

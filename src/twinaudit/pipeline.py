@@ -17,10 +17,14 @@ import numpy as np
 import pandas as pd
 
 from twinaudit import __version__
-from twinaudit.data import Dataset, load_dataset
+from twinaudit.data import Dataset, Split, load_dataset
 from twinaudit.nets import MLPSpec
 from twinaudit.results import RESULTS_KIND, SCHEMA_VERSION, environment, write_atomic, \
     write_results
+from twinaudit.audits.parity import parity_audit
+from twinaudit.audits.twin_fairness import audit_settings, before_after, fairness_by_twin
+from twinaudit.errors import TwinauditError
+from twinaudit.mitigation import reweighing_weights, threshold_optimizer_predictions
 from twinaudit.spec import AuditSpec
 from twinaudit.train import EpochRecord, Schedule
 from twinaudit.twins import Twin, twin_class
@@ -56,22 +60,22 @@ def train_twins(spec: AuditSpec, dataset: Dataset, *, sample_weight: np.ndarray 
     return twins
 
 
-def predictions_frame(twins: dict[tuple[str, int], Twin], dataset: Dataset) -> pd.DataFrame:
-    """Per-row test predictions of every twin, with the sensitive features beside them."""
-    test = dataset.test
+def predictions_frame(twins: dict[tuple[str, int], Twin], split: Split, *,
+                      variant: str = "baseline") -> pd.DataFrame:
+    """Per-row predictions of every twin on a split, with the sensitive features beside them."""
     frames = []
     for (framework, seed), twin in twins.items():
-        score = twin.predict_proba(test.X)[:, 1]
+        score = twin.predict_proba(split.X)[:, 1]
         frame = pd.DataFrame({
-            "row_id": test.row_id, "framework": framework, "seed": seed, "y_true": test.y,
-            "score": score, "y_pred": (score >= 0.5).astype(np.int64),
+            "row_id": split.row_id, "variant": variant, "framework": framework, "seed": seed,
+            "y_true": split.y, "score": score, "y_pred": (score >= 0.5).astype(np.int64),
         })
-        frames.append(pd.concat([frame, test.sensitive_features], axis=1))
+        frames.append(pd.concat([frame, split.sensitive_features], axis=1))
     return pd.concat(frames, ignore_index=True)
 
 
 def twin_summaries(twins: dict[tuple[str, int], Twin], dataset: Dataset,
-                   checkpoints: dict[tuple[str, int], Path]) -> list[dict]:
+                   checkpoints: dict[tuple[str, int], Path] | None) -> list[dict]:
     summaries = []
     for (framework, seed), twin in twins.items():
         history = twin.history_
@@ -83,7 +87,7 @@ def twin_summaries(twins: dict[tuple[str, int], Twin], dataset: Dataset,
             "best_epoch": history["best_epoch"],
             "train_seconds": history["train_seconds"],
             "history": history["epochs"],
-            "checkpoint": str(checkpoints[(framework, seed)]),
+            "checkpoint": str(checkpoints[(framework, seed)]) if checkpoints else None,
         })
     return summaries
 
@@ -96,12 +100,20 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
     output_dir = Path(output_dir or spec.output_dir)
     models_dir = Path(models_dir or spec.models_dir)
     dataset = load_dataset(spec)
+    check_groups(spec, dataset)
     network = MLPSpec.from_section(spec.network, n_inputs=dataset.train.X.shape[1])
     schedule = Schedule.from_section(spec.training)
+    both = set(spec.training.frameworks) == {"torch", "keras"}
+    reweighing = spec.audits.mitigation and spec.mitigation.reweighing
+    if reweighing:
+        # Computed before any training, so an empty (group, label) cell stops the run early.
+        weights = reweighing_weights(dataset.train.y, dataset.train.sensitive_features,
+                                     spec.reweigh_on)
 
     twins = train_twins(spec, dataset, progress=progress)
     checkpoints = {key: twin.save(models_dir / key[0] / f"seed{key[1]}")
                    for key, twin in twins.items()}
+    predictions = [predictions_frame(twins, dataset.test)]
 
     results = {
         "schema_version": SCHEMA_VERSION,
@@ -120,23 +132,94 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
         "twins": twin_summaries(twins, dataset, checkpoints),
         "outputs": {"predictions": "predictions.parquet", "report": "report.html"},
     }
-    both = set(spec.training.frameworks) == {"torch", "keras"}
     if spec.audits.parity and both:
-        from twinaudit.audits.parity import parity_audit
-
         results["parity"] = parity_audit(
             twins, network=network, schedule=schedule,
             train=(dataset.train.X, dataset.train.y,
                    np.ones(len(dataset.train.y), dtype=np.float32)),
             test=(dataset.test.X, dataset.test.y),
         )
+    if spec.audits.fairness:
+        results["fairness"] = {"settings": audit_settings(spec),
+                               **fairness_by_twin(predictions[0], spec)}
+    if spec.audits.mitigation:
+        mitigation: dict = {}
+        if reweighing:
+            reweighed = train_twins(spec, dataset, sample_weight=weights, progress=progress)
+            predictions.append(predictions_frame(reweighed, dataset.test, variant="reweighed"))
+            mitigation["reweighing"] = reweighing_section(
+                spec, dataset, weights, reweighed, predictions[-1], results, network, schedule)
+        if spec.mitigation.threshold_optimizer:
+            predictions.append(threshold_optimized(twins, dataset, spec))
+            mitigation["threshold_optimizer"] = {
+                "constraints": spec.mitigation.constraints, "groups": spec.threshold_on,
+                "fitted_on": "validation split scores of each twin",
+                **mitigation_effect(spec, predictions[-1], results),
+            }
+        results["mitigation"] = mitigation
     results["run_seconds"] = time.perf_counter() - started
 
     from twinaudit.report import render_report
 
     buffer = io.BytesIO()
-    predictions_frame(twins, dataset).to_parquet(buffer, index=False)
+    pd.concat(predictions, ignore_index=True).to_parquet(buffer, index=False)
     predictions_path = write_atomic(output_dir / "predictions.parquet", buffer.getvalue())
     report_path = write_atomic(output_dir / "report.html", render_report(results))
     results_path = write_results(output_dir / "results.json", results)
     return RunOutcome(results_path, predictions_path, report_path, results)
+
+
+def check_groups(spec: AuditSpec, dataset: Dataset) -> None:
+    """Before any training: every privileged group must occur in the training split."""
+    for column, value in spec.fairness.privileged.items():
+        present = set(dataset.train.sensitive_features[column])
+        if value not in present:
+            raise TwinauditError(
+                f"{spec.source}: [fairness].privileged.{column} = {value!r} does not occur in "
+                f"the data (groups are: {', '.join(sorted(present))})")
+
+
+def mitigation_effect(spec: AuditSpec, predictions: pd.DataFrame, results: dict) -> dict:
+    """Fairness of a mitigated variant and its before/after against the baseline twins."""
+    after = fairness_by_twin(predictions, spec)
+    effect = {"fairness": after}
+    if "fairness" in results:
+        effect["before_after"] = before_after(results["fairness"], after)
+    return effect
+
+
+def reweighing_section(spec: AuditSpec, dataset: Dataset, weights: np.ndarray,
+                       reweighed: dict[tuple[str, int], Twin], predictions: pd.DataFrame,
+                       results: dict, network: MLPSpec, schedule: Schedule) -> dict:
+    """Twins retrained with Kamiran–Calders weights: their parity, fairness and trade-off."""
+    section = {
+        "groups": spec.reweigh_on,
+        "weights": {"min": float(weights.min()), "max": float(weights.max()),
+                    "mean": float(weights.mean())},
+        "twins": [{key: value for key, value in summary.items() if key != "history"}
+                  for summary in twin_summaries(reweighed, dataset, None)],
+        **mitigation_effect(spec, predictions, results),
+    }
+    if "parity" in results:
+        # The identical-settings proof must hold for the weighted training too.
+        parity = parity_audit(reweighed, network=network, schedule=schedule,
+                              train=(dataset.train.X, dataset.train.y, weights),
+                              test=(dataset.test.X, dataset.test.y))
+        section["parity"] = {key: parity[key] for key in
+                             ("step0", "one_step", "accuracy", "prediction_agreement")}
+    return section
+
+
+def threshold_optimized(twins: dict[tuple[str, int], Twin], dataset: Dataset,
+                        spec: AuditSpec) -> pd.DataFrame:
+    """Post-processed test predictions: per-group thresholds fitted on validation scores."""
+    frame = predictions_frame(twins, dataset.test, variant="threshold_optimizer")
+    for (framework, seed), twin in twins.items():
+        rows = (frame["framework"] == framework) & (frame["seed"] == seed)
+        frame.loc[rows, "y_pred"] = threshold_optimizer_predictions(
+            twin.predict_proba(dataset.validation.X)[:, 1], dataset.validation.y,
+            dataset.validation.sensitive_features, frame.loc[rows, "score"].to_numpy(),
+            dataset.test.sensitive_features, columns=spec.threshold_on,
+            constraints=spec.mitigation.constraints, random_state=seed,
+        )
+    return frame

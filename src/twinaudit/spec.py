@@ -93,6 +93,37 @@ class AuditsSection:
     """[audits]: which audits run."""
 
     parity: bool = True
+    fairness: bool = True
+    mitigation: bool = True
+
+
+@dataclass(frozen=True)
+class FairnessSection:
+    """[fairness]: group sets, the privileged group, and the bootstrap."""
+
+    #: Each entry is one grouping: a single column or an intersection. Default: every
+    #: sensitive feature alone and, when there are several, all of them intersected.
+    group_sets: list[list[str]] = field(default_factory=list)
+    #: For AIF360's disparate impact and statistical parity difference, e.g. {sex = "Male"}.
+    privileged: dict[str, str] = field(default_factory=dict)
+    n_resamples: int = 1000
+    confidence: float = 0.95
+    bootstrap_seed: int = 0
+
+
+@dataclass(frozen=True)
+class MitigationSection:
+    """[mitigation]: Kamiran–Calders reweighing and fairlearn's ThresholdOptimizer."""
+
+    reweighing: bool = True
+    #: The grouping the weights make independent of the label (default: the first sensitive
+    #: feature).
+    reweigh_on: list[str] = field(default_factory=list)
+    threshold_optimizer: bool = True
+    #: "demographic_parity" or "equalized_odds".
+    constraints: str = "demographic_parity"
+    #: The grouping the thresholds are per (default: as reweigh_on).
+    threshold_on: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -111,6 +142,24 @@ class AuditSpec:
     network: NetworkSection = field(default_factory=NetworkSection)
     training: TrainingSection = field(default_factory=TrainingSection)
     audits: AuditsSection = field(default_factory=AuditsSection)
+    fairness: FairnessSection = field(default_factory=FairnessSection)
+    mitigation: MitigationSection = field(default_factory=MitigationSection)
+
+    @property
+    def group_sets(self) -> list[list[str]]:
+        """The fairness group sets, defaults filled in."""
+        if self.fairness.group_sets:
+            return [list(group_set) for group_set in self.fairness.group_sets]
+        columns = list(self.data.sensitive_features)
+        return [[column] for column in columns] + ([columns] if len(columns) > 1 else [])
+
+    @property
+    def reweigh_on(self) -> list[str]:
+        return list(self.mitigation.reweigh_on or self.data.sensitive_features[:1])
+
+    @property
+    def threshold_on(self) -> list[str]:
+        return list(self.mitigation.threshold_on or self.reweigh_on)
 
     @property
     def output_dir(self) -> Path:
@@ -138,6 +187,8 @@ _SECTIONS: dict[str, type] = {
     "network": NetworkSection,
     "training": TrainingSection,
     "audits": AuditsSection,
+    "fairness": FairnessSection,
+    "mitigation": MitigationSection,
 }
 
 
@@ -205,6 +256,12 @@ def _coerce(value: Any, expected: Any, where: str) -> Any:
         if not isinstance(value, list):
             raise SpecError(f"{where}: expected a list, got {value!r}")
         return [_coerce(item, item_type, f"{where}[{i}]") for i, item in enumerate(value)]
+    if origin is dict:
+        key_type, value_type = typing.get_args(expected)
+        if not isinstance(value, dict):
+            raise SpecError(f"{where}: expected a table, got {value!r}")
+        return {_coerce(k, key_type, where): _coerce(v, value_type, f"{where}.{k}")
+                for k, v in value.items()}
     if origin in (typing.Union, types.UnionType):
         raise AssertionError("union fields are not used in specs")  # pragma: no cover
     if expected is bool:
@@ -265,3 +322,23 @@ def _check_values(spec: AuditSpec) -> None:
     require(0 <= train.beta_2 < 1, "training.beta_2", "a number in [0, 1)", train.beta_2)
     require(train.epsilon > 0, "training.epsilon", "a number > 0", train.epsilon)
     require(train.patience >= 1, "training.patience", "an integer >= 1", train.patience)
+    sensitive = set(data.sensitive_features)
+    require(bool(sensitive), "data.sensitive_features", "at least one column",
+            data.sensitive_features)
+    fairness, mitigation = spec.fairness, spec.mitigation
+    for group_set in spec.group_sets:
+        require(bool(group_set) and set(group_set) <= sensitive, "fairness.group_sets",
+                f"groupings of the sensitive features {sorted(sensitive)}", group_set)
+    require(set(fairness.privileged) <= sensitive, "fairness.privileged",
+            f"keys among the sensitive features {sorted(sensitive)}", fairness.privileged)
+    require(fairness.n_resamples >= 0, "fairness.n_resamples", "an integer >= 0",
+            fairness.n_resamples)
+    require(0 < fairness.confidence < 1, "fairness.confidence", "a number in (0, 1)",
+            fairness.confidence)
+    require(set(spec.reweigh_on) <= sensitive, "mitigation.reweigh_on",
+            f"sensitive features among {sorted(sensitive)}", mitigation.reweigh_on)
+    require(set(spec.threshold_on) <= sensitive, "mitigation.threshold_on",
+            f"sensitive features among {sorted(sensitive)}", mitigation.threshold_on)
+    require(mitigation.constraints in ("demographic_parity", "equalized_odds"),
+            "mitigation.constraints", "'demographic_parity' or 'equalized_odds'",
+            mitigation.constraints)

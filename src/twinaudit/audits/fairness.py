@@ -39,6 +39,7 @@ import pandas as pd
 
 from twinaudit.errors import TwinauditError
 from twinaudit.stats import (
+    compare_frameworks,
     GROUP_METRICS,
     SMALL_GROUP_ROWS,
     CellSums,
@@ -683,7 +684,7 @@ def summarise_across_seeds(
     def compare(extract) -> dict[str, Any]:
         values = {framework: [extract(audit) for audit in audits[framework]]
                   for framework in frameworks}
-        return _compare_frameworks(values, frameworks, noise_multiplier)
+        return compare_frameworks(values, frameworks, noise_multiplier=noise_multiplier)
 
     group_sets = {
         name: {
@@ -731,41 +732,3 @@ def _audits_by_framework(
     if any(found != names[0] for found in names):
         raise FairnessInputError("runs audit different group sets; expected the same in every run")
     return audits
-
-
-def _compare_frameworks(
-    values: dict[str, list[float | None]], frameworks: tuple[str, str], noise_multiplier: float
-) -> dict[str, Any]:
-    by_framework = {}
-    for framework in frameworks:
-        defined = np.array([value for value in values[framework] if value is not None], float)
-        by_framework[framework] = {
-            "mean": _number(defined.mean()) if defined.size else None,
-            "std": _number(defined.std(ddof=1)) if defined.size > 1 else None,
-            "min": _number(defined.min()) if defined.size else None,
-            "max": _number(defined.max()) if defined.size else None,
-            "n_seeds": int(defined.size),
-        }
-    first, second = (by_framework[framework] for framework in frameworks)
-    entry: dict[str, Any] = {
-        "by_framework": by_framework,
-        "difference": None,
-        "pooled_seed_std": None,
-        "threshold": None,
-        "within_seed_noise": None,
-        "reason": None,
-    }
-    if first["mean"] is not None and second["mean"] is not None:
-        entry["difference"] = first["mean"] - second["mean"]
-    if first["n_seeds"] < 2 or second["n_seeds"] < 2:
-        entry["reason"] = "needs the value from at least two seeds in each framework"
-        return entry
-    degrees = first["n_seeds"] + second["n_seeds"] - 2
-    pooled = np.sqrt(((first["n_seeds"] - 1) * first["std"] ** 2
-                      + (second["n_seeds"] - 1) * second["std"] ** 2) / degrees)
-    entry.update(
-        pooled_seed_std=float(pooled),
-        threshold=float(noise_multiplier * pooled),
-        within_seed_noise=bool(abs(entry["difference"]) <= noise_multiplier * pooled),
-    )
-    return entry

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from twinaudit.nets import MLPSpec
+from twinaudit.stats import compare_frameworks
 from twinaudit.train import Schedule, batch_order, batch_weights
 from twinaudit.twins import Twin, twin_class
 
@@ -81,40 +82,6 @@ def divergence(torch_twin: Twin, keras_twin: Twin, X: np.ndarray) -> list[dict]:
     return curve
 
 
-def seed_spread(values_by_framework: dict[str, list[float]]) -> dict:
-    """Mean and spread per framework, and the framework gap judged against the spread.
-
-    The gap (torch mean − keras mean) is "within seed noise" when it is no larger than two
-    standard errors of a difference of means, sqrt((s_torch² + s_keras²) / n_seeds), with s the
-    seed-to-seed standard deviation within each framework. With one seed there is no spread
-    and the verdict is None (not computable), never a silent yes.
-    """
-    summary: dict = {}
-    for framework, values in values_by_framework.items():
-        values_array = np.asarray(values, dtype=np.float64)
-        summary[framework] = {
-            "values": [float(v) for v in values_array],
-            "mean": float(values_array.mean()),
-            "std": float(values_array.std(ddof=1)) if len(values_array) > 1 else None,
-            "min": float(values_array.min()),
-            "max": float(values_array.max()),
-        }
-    if set(values_by_framework) >= {"torch", "keras"}:
-        torch_stats, keras_stats = summary["torch"], summary["keras"]
-        gap = torch_stats["mean"] - keras_stats["mean"]
-        summary["framework_gap"] = gap
-        if torch_stats["std"] is None or keras_stats["std"] is None:
-            summary["standard_error"] = None
-            summary["within_seed_noise"] = None
-        else:
-            n_seeds = len(torch_stats["values"])
-            standard_error = float(np.sqrt(
-                (torch_stats["std"] ** 2 + keras_stats["std"] ** 2) / n_seeds))
-            summary["standard_error"] = standard_error
-            summary["within_seed_noise"] = bool(abs(gap) <= 2 * standard_error)
-    return summary
-
-
 def parity_audit(twins: dict[tuple[str, int], Twin], *, network: MLPSpec, schedule: Schedule,
                  train: tuple[np.ndarray, np.ndarray, np.ndarray],
                  test: tuple[np.ndarray, np.ndarray]) -> dict:
@@ -153,8 +120,8 @@ def parity_audit(twins: dict[tuple[str, int], Twin], *, network: MLPSpec, schedu
         "one_step": {"max_rel_param_diff": one_step, "tolerance": ONE_STEP_TOLERANCE,
                      "passed": one_step <= ONE_STEP_TOLERANCE,
                      "dropout_disabled": network.dropout > 0},
-        "accuracy": seed_spread({fw: [row["accuracy"][fw] for row in per_seed]
-                                 for fw in ("torch", "keras")}),
+        "accuracy": compare_frameworks({fw: [row["accuracy"][fw] for row in per_seed]
+                                        for fw in ("torch", "keras")}, ("torch", "keras")),
         "prediction_agreement": {"mean": float(np.mean(agreement)),
                                  "min": float(np.min(agreement))},
         "per_seed": per_seed,
