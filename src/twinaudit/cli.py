@@ -70,6 +70,25 @@ def report(
 
 
 @app.command()
+def bench(
+    audit: Annotated[Path, typer.Argument(help="The audit definition (TOML).")] = Path(
+        "audits/adult.toml"),
+    profile: Annotated[str, typer.Option(help="quick (CI) or full.")] = "quick",
+    suite: Annotated[Path, typer.Option(help="The benchmark folder.")] = Path("benchmarks"),
+    results: Annotated[Optional[Path], typer.Option(
+        help="The results.json to merge into (default: the audit's).")] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Benchmark each twin (one process per framework) and merge into results.json."""
+    from twinaudit.bench import run_benchmarks
+    from twinaudit.spec import load_spec
+
+    path = run_benchmarks(load_spec(audit), profile=profile, suite=suite, results_path=results,
+                          quiet=quiet)
+    typer.echo(str(path))
+
+
+@app.command()
 def gate(
     results: Annotated[Path, typer.Argument(help="This run's results.json.")],
     baseline: Annotated[Optional[Path], typer.Option(help="The baseline results.json.")] = None,

@@ -26,7 +26,7 @@ from twinaudit.audits.twin_fairness import audit_settings, before_after, fairnes
 from twinaudit.errors import TwinauditError
 from twinaudit.mitigation import reweighing_weights, threshold_optimizer_predictions
 from twinaudit.spec import AuditSpec
-from twinaudit.train import EpochRecord, Schedule
+from twinaudit.train import EpochRecord, Schedule, torch_threads
 from twinaudit.twins import Twin, twin_class
 
 ProgressCallback = Callable[[str, int, EpochRecord], None]
@@ -46,16 +46,19 @@ def train_twins(spec: AuditSpec, dataset: Dataset, *, sample_weight: np.ndarray 
     network = MLPSpec.from_section(spec.network, n_inputs=dataset.train.X.shape[1])
     schedule = Schedule.from_section(spec.training)
     twins = {}
+    classes = {framework: twin_class(framework) for framework in spec.training.frameworks}
     for seed in spec.training.seeds:
         for framework in spec.training.frameworks:
-            twin = twin_class(framework)(network, schedule, random_state=seed)
+            twin = classes[framework](network, schedule, random_state=seed)
 
             def on_epoch(record: EpochRecord, framework=framework, seed=seed) -> None:
                 if progress is not None:
                     progress(framework, seed, record)
 
-            twin.fit(dataset.train.X, dataset.train.y, sample_weight,
-                     validation=(dataset.validation.X, dataset.validation.y), on_epoch=on_epoch)
+            with torch_threads(spec.training.threads):
+                twin.fit(dataset.train.X, dataset.train.y, sample_weight,
+                         validation=(dataset.validation.X, dataset.validation.y),
+                         on_epoch=on_epoch)
             twins[(framework, seed)] = twin
     return twins
 
@@ -128,7 +131,7 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
         "network": {"kind": spec.network.kind, **vars(network), "hidden": list(network.hidden),
                     "n_parameters": int(sum(np.prod(s) for s in
                                             network.parameter_shapes().values()))},
-        "training": vars(schedule),
+        "training": {**vars(schedule), "torch_threads": spec.training.threads},
         "twins": twin_summaries(twins, dataset, checkpoints),
         "outputs": {"predictions": "predictions.parquet", "report": "report.html"},
     }

@@ -123,7 +123,7 @@ def environment(*, seeds: list[int], frameworks: list[str]) -> dict:
     if "torch" in frameworks:
         import torch
 
-        environment_block["settings"]["torch_threads"] = torch.get_num_threads()
+        environment_block["settings"]["torch_default_threads"] = torch.get_num_threads()
         if torch.cuda.is_available():
             environment_block["device"] = torch.cuda.get_device_name(0)
     return environment_block

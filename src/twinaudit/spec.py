@@ -86,6 +86,10 @@ class TrainingSection:
     epsilon: float = 1e-8
     early_stopping: bool = True
     patience: int = 3
+    #: torch's intra-op threads while training (0: torch's own default, one per core). Small
+    #: networks gain nothing from splitting a 256-row batch across cores, and OpenMP threads
+    #: that wait for a busy core made training 10-40x slower on a shared 2-core machine.
+    threads: int = 1
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,14 @@ class MitigationSection:
 
 
 @dataclass(frozen=True)
+class BenchmarksSection:
+    """[benchmarks]: what ``twinaudit bench`` measures against."""
+
+    #: Time-to-accuracy stops the clock at the first epoch reaching this validation accuracy.
+    target_validation_accuracy: float = 0.84
+
+
+@dataclass(frozen=True)
 class AuditSpec:
     """A validated audit definition.
 
@@ -144,6 +156,7 @@ class AuditSpec:
     audits: AuditsSection = field(default_factory=AuditsSection)
     fairness: FairnessSection = field(default_factory=FairnessSection)
     mitigation: MitigationSection = field(default_factory=MitigationSection)
+    benchmarks: BenchmarksSection = field(default_factory=BenchmarksSection)
 
     @property
     def group_sets(self) -> list[list[str]]:
@@ -189,6 +202,7 @@ _SECTIONS: dict[str, type] = {
     "audits": AuditsSection,
     "fairness": FairnessSection,
     "mitigation": MitigationSection,
+    "benchmarks": BenchmarksSection,
 }
 
 
@@ -322,6 +336,7 @@ def _check_values(spec: AuditSpec) -> None:
     require(0 <= train.beta_2 < 1, "training.beta_2", "a number in [0, 1)", train.beta_2)
     require(train.epsilon > 0, "training.epsilon", "a number > 0", train.epsilon)
     require(train.patience >= 1, "training.patience", "an integer >= 1", train.patience)
+    require(train.threads >= 0, "training.threads", "an integer >= 0", train.threads)
     sensitive = set(data.sensitive_features)
     require(bool(sensitive), "data.sensitive_features", "at least one column",
             data.sensitive_features)
@@ -339,6 +354,9 @@ def _check_values(spec: AuditSpec) -> None:
             f"sensitive features among {sorted(sensitive)}", mitigation.reweigh_on)
     require(set(spec.threshold_on) <= sensitive, "mitigation.threshold_on",
             f"sensitive features among {sorted(sensitive)}", mitigation.threshold_on)
+    target = spec.benchmarks.target_validation_accuracy
+    require(0 < target <= 1, "benchmarks.target_validation_accuracy", "a number in (0, 1]",
+            target)
     require(mitigation.constraints in ("demographic_parity", "equalized_odds"),
             "mitigation.constraints", "'demographic_parity' or 'equalized_odds'",
             mitigation.constraints)

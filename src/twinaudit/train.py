@@ -8,8 +8,10 @@ given batch and a forward pass.
 
 from __future__ import annotations
 
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +40,25 @@ class Schedule:
             epsilon=section.epsilon, early_stopping=section.early_stopping,
             patience=section.patience,
         )
+
+
+@contextmanager
+def torch_threads(threads: int) -> Iterator[None]:
+    """Run the block with torch limited to ``threads`` intra-op threads (0: leave as is).
+
+    torch's thread count is process-wide, so it is restored afterwards. Nothing happens when
+    torch has not been imported: then no torch twin is trained in this block.
+    """
+    torch = sys.modules.get("torch")
+    if threads == 0 or torch is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def batch_order(seed: int, epoch: int, n_rows: int, batch_size: int) -> list[np.ndarray]:
@@ -83,7 +104,7 @@ def run_schedule(
     twin,
     X: np.ndarray,
     y: np.ndarray,
-    sample_weight: np.ndarray,
+    sample_weight: np.ndarray | None,
     *,
     schedule: Schedule,
     seed: int,
@@ -100,6 +121,9 @@ def run_schedule(
     for epoch in range(schedule.epochs):
         started = time.perf_counter()
         for rows in batch_order(seed, epoch, len(y), schedule.batch_size):
+            if sample_weight is None:
+                twin.train_step(X[rows], y[rows])
+                continue
             weights = batch_weights(sample_weight[rows])
             if weights is not None:
                 twin.train_step(X[rows], y[rows], weights)

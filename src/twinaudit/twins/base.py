@@ -71,13 +71,14 @@ class Twin(ClassifierMixin, BaseEstimator):
         """
         X = np.asarray(X, dtype=np.float32)
         y = np.asarray(y, dtype=np.int64)
-        if sample_weight is None:
-            sample_weight = np.ones(len(y), dtype=np.float32)
-        sample_weight = np.asarray(sample_weight, dtype=np.float32)
-        if not (len(X) == len(y) == len(sample_weight)):
-            raise ValueError("X, y and sample_weight must have the same number of rows")
-        if np.any(sample_weight < 0) or not np.all(np.isfinite(sample_weight)):
-            raise ValueError("sample_weight must be finite and non-negative")
+        if len(X) != len(y):
+            raise ValueError("X and y must have the same number of rows")
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float32)
+            if len(sample_weight) != len(y):
+                raise ValueError("sample_weight must have one entry per row of X")
+            if np.any(sample_weight < 0) or not np.all(np.isfinite(sample_weight)):
+                raise ValueError("sample_weight must be finite and non-negative")
         self.initialize()
         self.history_ = run_schedule(
             self, X, y, sample_weight, schedule=self.schedule or Schedule(),
@@ -125,8 +126,12 @@ class Twin(ClassifierMixin, BaseEstimator):
         """Create the model and optimizer, loaded with ``weights`` (canonical layout)."""
 
     @abstractmethod
-    def train_step(self, X: np.ndarray, y: np.ndarray, batch_weight: np.ndarray) -> None:
-        """One optimizer step on the mean of ``batch_weight · cross_entropy`` over the batch."""
+    def train_step(self, X: np.ndarray, y: np.ndarray,
+                   batch_weight: np.ndarray | None = None) -> None:
+        """One optimizer step on the mean of ``batch_weight · cross_entropy`` over the batch.
+
+        Without weights, the plain mean: the same number, without the multiplications.
+        """
 
     @abstractmethod
     def decision_function(self, X) -> np.ndarray:

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from twinaudit.train import Schedule
 from twinaudit.twins.base import Twin
 
 _ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
@@ -34,22 +35,22 @@ class TorchTwin(Twin):
                 layers.append(_ACTIVATIONS[spec.activation]())
                 if spec.dropout > 0:
                     layers.append(nn.Dropout(spec.dropout))
-        self.model_ = nn.Sequential(*layers)
+        self.model_ = nn.Sequential(*layers).train()
         self.set_weights(weights)
-        schedule = self.schedule
-        from twinaudit.train import Schedule
-
-        schedule = schedule or Schedule()
+        schedule = self.schedule or Schedule()
         self.optimizer_ = torch.optim.Adam(
             self.model_.parameters(), lr=schedule.learning_rate,
             betas=(schedule.beta_1, schedule.beta_2), eps=schedule.epsilon,
         )
 
-    def train_step(self, X: np.ndarray, y: np.ndarray, batch_weight: np.ndarray) -> None:
-        self.model_.train()
+    def train_step(self, X: np.ndarray, y: np.ndarray,
+                   batch_weight: np.ndarray | None = None) -> None:
         logits = self.model_(torch.from_numpy(X))
-        per_row = nn.functional.cross_entropy(logits, torch.from_numpy(y), reduction="none")
-        loss = (per_row * torch.from_numpy(batch_weight)).mean()
+        if batch_weight is None:
+            loss = nn.functional.cross_entropy(logits, torch.from_numpy(y))
+        else:
+            per_row = nn.functional.cross_entropy(logits, torch.from_numpy(y), reduction="none")
+            loss = (per_row * torch.from_numpy(batch_weight)).mean()
         if self.network.l2 > 0:
             # Keras' L2 regulariser: l2 · sum(kernel²) added to the loss, biases exempt.
             loss = loss + self.network.l2 * sum(linear.weight.square().sum()
@@ -60,12 +61,17 @@ class TorchTwin(Twin):
 
     def decision_function(self, X) -> np.ndarray:
         X = np.ascontiguousarray(X, dtype=np.float32)
+        # The model stays in training mode (dropout on) between steps; inference switches it
+        # off only for this call, so train_step never pays for a mode switch.
         self.model_.eval()
-        with torch.inference_mode():
-            return np.concatenate([
-                self.model_(torch.from_numpy(X[start:start + _INFERENCE_ROWS])).numpy()
-                for start in range(0, max(len(X), 1), _INFERENCE_ROWS)
-            ])
+        try:
+            with torch.inference_mode():
+                return np.concatenate([
+                    self.model_(torch.from_numpy(X[start:start + _INFERENCE_ROWS])).numpy()
+                    for start in range(0, max(len(X), 1), _INFERENCE_ROWS)
+                ])
+        finally:
+            self.model_.train()
 
     def get_weights(self) -> dict[str, np.ndarray]:
         weights = {}
