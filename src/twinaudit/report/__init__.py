@@ -1,5 +1,9 @@
-"""The self-contained HTML report rendered from results.json."""
+"""The self-contained HTML report rendered from results.json.
 
-from twinaudit.report.render import render_report
+``render_report(results)`` is the entry point; ``render_page`` and ``template_environment``
+are shared with :mod:`twinaudit.compare`, so both reports use one set of templates.
+"""
 
-__all__ = ["render_report"]
+from twinaudit.report.render import render_page, render_report, template_environment
+
+__all__ = ["render_page", "render_report", "template_environment"]

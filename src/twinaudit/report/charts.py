@@ -1,30 +1,134 @@
-"""Charts as inline SVG strings: no script, no font or file to fetch, prints as it shows."""
+"""Charts as inline SVG strings: no script, no font or file to fetch, prints as it shows.
+
+Every chart carries its meaning twice: series differ in colour *and* in dash pattern, fill
+pattern or marker shape, and each bar or point has a ``<title>`` (shown on hover, read by
+screen readers) and, for bars, its value printed beside it. Colours are the Okabe–Ito
+palette, which stays distinguishable under the common colour-vision deficiencies and on both
+the light and the dark background. Text uses CSS classes so the page's dark mode recolours it.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from html import escape
 
 from markupsafe import Markup
 
-# Distinguishable in colour *and* dash pattern, so colour never carries meaning alone.
-_STYLES = [("#1f77b4", ""), ("#d62728", "6 3"), ("#2ca02c", "2 2"), ("#9467bd", "8 3 2 3"),
-           ("#ff7f0e", "4 4"), ("#8c564b", "1 3")]
+#: Okabe–Ito colours, paired with a dash pattern (lines) and a fill style (bars) per series.
+PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
+_DASHES = ("", "6 3", "2 2", "8 3 2 3", "4 4", "1 3")
+_MARKERS = ("circle", "square", "triangle", "diamond", "cross")
+_FONT_WIDTH = 6.2  # approximate width of one 11 px character, to size label gutters
 
 
-def line_chart(series: dict[str, list[tuple[float, float]]], *, title: str, x_label: str,
-               y_label: str, log_y: bool = False, width: int = 560, height: int = 260) -> Markup:
-    """A line chart of named (x, y) series, with a legend that names every line."""
-    points = [(x, y) for values in series.values() for x, y in values
-              if y is not None and (not log_y or y > 0)]
+@dataclass(frozen=True)
+class Bar:
+    """One bar: its value and, when known, a confidence interval drawn as an error bar."""
+
+    value: float | None
+    low: float | None = None
+    high: float | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Point:
+    """One scatter point, with the text its tooltip shows."""
+
+    x: float
+    y: float
+    label: str = ""
+
+
+def _text(value: object) -> str:
+    return escape(str(value), quote=True)
+
+
+def _chart_id(title: str, names: Sequence[str]) -> str:
+    """A stable id for pattern definitions: charts of one page must not share ids."""
+    digest = hashlib.sha1("\x1f".join([title, *names]).encode("utf-8")).hexdigest()
+    return f"chart-{digest[:10]}"
+
+
+def _open_svg(width: float, height: float, title: str) -> list[str]:
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
+            f'role="img" aria-label="{_text(title)}" class="chart">',
+            f"<title>{_text(title)}</title>",
+            f'<text x="4" y="16" class="chart-title">{_text(title)}</text>']
+
+
+def _tick_label(value: float, log: bool = False) -> str:
+    if log:
+        return f"{10 ** value:.0e}"
+    return f"{value:.3g}"
+
+
+def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round tick values covering [low, high], so axes read 0, 0.2, 0.4 and not 0.1837."""
+    if high <= low:
+        high = low + 1
+    raw = (high - low) / count
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = min((m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw),
+               default=10 * magnitude)
+    ticks = [round(math.floor(low / step) * step, 12)]
+    while ticks[-1] < high - step * 1e-9:  # the last tick reaches the highest value
+        ticks.append(round(ticks[-1] + step, 12))
+    return ticks
+
+
+def _legend(names: Sequence[str], x: float, y: float, swatch) -> list[str]:
+    parts = []
+    for index, name in enumerate(names):
+        row_y = y + 16 * index
+        parts.append(swatch(index, x, row_y))
+        parts.append(f'<text x="{x + 30:.1f}" y="{row_y + 4:.1f}" class="tick">'
+                     f"{_text(name)}</text>")
+    return parts
+
+
+def line_chart(series: Mapping[str, Sequence[tuple[float, float | None]]], *, title: str,
+               x_label: str, y_label: str, log_y: bool = False, width: int = 640,
+               height: int = 280) -> Markup:
+    """A line chart of named (x, y) series, with a legend that names every line.
+
+    Parameters
+    ----------
+    series : mapping of str to sequence of (x, y)
+        One polyline per name; ``None`` values (and non-positive ones on a log axis) are left
+        out rather than drawn as zero.
+    title, x_label, y_label : str
+        Chart title and axis labels (escaped: they may hold user data).
+    log_y : bool, default False
+        Logarithmic y axis, for quantities spanning orders of magnitude (float drift).
+
+    Returns
+    -------
+    markupsafe.Markup
+        The ``<svg>`` element, or a short note when there is nothing to draw.
+    """
+    def usable(y: float | None) -> bool:
+        return y is not None and math.isfinite(y) and (not log_y or y > 0)
+
+    points = [(x, y) for values in series.values() for x, y in values if usable(y)]
     if not points:
-        return Markup("<p><em>No data to chart.</em></p>")
-    transform = (lambda v: math.log10(v)) if log_y else (lambda v: v)
+        return Markup('<p class="muted">No data to chart.</p>')
+    transform = math.log10 if log_y else float
     xs = [x for x, _ in points]
     ys = [transform(y) for _, y in points]
-    x_low, x_high = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
-    y_low, y_high = min(ys), max(ys) if max(ys) > min(ys) else min(ys) + 1
-    left, right, top, bottom = 60, 150, 28, 40
+    x_low, x_high = min(xs), max(max(xs), min(xs) + 1)
+    if log_y:
+        y_ticks = list(range(math.floor(min(ys)), math.ceil(max(ys)) + 1))
+        if len(y_ticks) == 1:
+            y_ticks.append(y_ticks[0] + 1)
+    else:
+        y_ticks = _nice_ticks(min(ys + [0.0]), max(ys))
+    y_low, y_high = y_ticks[0], y_ticks[-1]
+    legend_width = 30 + _FONT_WIDTH * max(len(str(name)) for name in series) + 10
+    left, right, top, bottom = 64, legend_width + 16, 30, 42
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def px(x: float) -> float:
@@ -33,38 +137,274 @@ def line_chart(series: dict[str, list[tuple[float, float]]], *, title: str, x_la
     def py(y: float) -> float:
         return top + plot_h - (transform(y) - y_low) / (y_high - y_low) * plot_h
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-             f'role="img" aria-label="{escape(title)}" class="chart">',
-             f'<title>{escape(title)}</title>',
-             f'<text x="{left}" y="16" class="chart-title">{escape(title)}</text>',
-             f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
-             'class="axis"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" class="axis"/>']
-    for fraction in (0.0, 0.5, 1.0):
-        value = y_low + fraction * (y_high - y_low)
-        label = f"{10 ** value:.1e}" if log_y else f"{value:.3g}"
-        y = top + plot_h - fraction * plot_h
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" '
-                     f'class="tick">{label}</text>')
-    for fraction in (0.0, 0.5, 1.0):
-        value = x_low + fraction * (x_high - x_low)
-        parts.append(f'<text x="{left + fraction * plot_w:.1f}" y="{top + plot_h + 16}" '
-                     f'text-anchor="middle" class="tick">{value:.3g}</text>')
-    parts.append(f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle" '
-                 f'class="label">{escape(x_label)}</text>')
-    parts.append(f'<text x="14" y="{top + plot_h / 2}" text-anchor="middle" class="label" '
-                 f'transform="rotate(-90 14 {top + plot_h / 2})">{escape(y_label)}</text>')
+    parts = _open_svg(width, height, title)
+    for tick in y_ticks:
+        y = top + plot_h - (tick - y_low) / (y_high - y_low) * plot_h
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
+                     'class="grid"/>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" class="tick">'
+                     f"{_tick_label(tick, log_y)}</text>")
+    x_ticks = _nice_ticks(x_low, x_high, 6)
+    if all(float(x).is_integer() for x in xs):  # epochs: no tick at 1.5
+        x_ticks = [tick for tick in x_ticks if float(tick).is_integer()]
+    for tick in x_ticks:
+        if x_low <= tick <= x_high:
+            parts.append(f'<text x="{px(tick):.1f}" y="{top + plot_h + 16}" '
+                         f'text-anchor="middle" class="tick">{tick:g}</text>')
+    parts += _axes(left, top, plot_w, plot_h)
+    parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" '
+                 f'class="label">{_text(x_label)}</text>')
+    parts.append(f'<text x="14" y="{top + plot_h / 2:.1f}" text-anchor="middle" class="label" '
+                 f'transform="rotate(-90 14 {top + plot_h / 2:.1f})">{_text(y_label)}</text>')
     for index, (name, values) in enumerate(series.items()):
-        colour, dash = _STYLES[index % len(_STYLES)]
-        kept = [(x, y) for x, y in values if y is not None and (not log_y or y > 0)]
+        colour, dash = _line_style(index)
+        kept = [(x, y) for x, y in values if usable(y)]
         path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in kept)
-        dash_attribute = f' stroke-dasharray="{dash}"' if dash else ""
         parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
-                     f'stroke-width="2"{dash_attribute}/>')
-        legend_y = top + 14 * index + 6
-        parts.append(f'<line x1="{left + plot_w + 10}" y1="{legend_y}" x2="{left + plot_w + 34}" '
-                     f'y2="{legend_y}" stroke="{colour}" stroke-width="2"{dash_attribute}/>')
-        parts.append(f'<text x="{left + plot_w + 38}" y="{legend_y + 4}" class="tick">'
-                     f'{escape(name)}</text>')
+                     f'stroke-width="2"{dash}><title>{_text(name)}</title></polyline>')
+        for x, y in kept:
+            parts.append(f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="2.5" fill="{colour}">'
+                         f"<title>{_text(name)}: {x:g}, {y:.3g}</title></circle>")
+
+    def swatch(index: int, x: float, y: float) -> str:
+        colour, dash = _line_style(index)
+        return (f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x + 24:.1f}" y2="{y:.1f}" '
+                f'stroke="{colour}" stroke-width="2"{dash}/>')
+
+    parts += _legend(list(series), left + plot_w + 14, top + 6, swatch)
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _line_style(index: int) -> tuple[str, str]:
+    dash = _DASHES[index % len(_DASHES)]
+    return PALETTE[index % len(PALETTE)], (f' stroke-dasharray="{dash}"' if dash else "")
+
+
+def _axes(left: float, top: float, plot_w: float, plot_h: float) -> list[str]:
+    return [f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
+            'class="axis"/>',
+            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" class="axis"/>']
+
+
+def _pattern_defs(chart_id: str, count: int) -> str:
+    """Fill patterns: series 0 solid, 1 diagonal hatch, 2 dots, ... — readable in greyscale."""
+    defs = []
+    for index in range(count):
+        colour = PALETTE[index % len(PALETTE)]
+        kind = index % 3
+        if kind == 0:
+            continue
+        inner = (f'<rect width="6" height="6" fill="{colour}" fill-opacity="0.35"/>'
+                 + (f'<path d="M0,6 L6,0" stroke="{colour}" stroke-width="2"/>' if kind == 1
+                    else f'<circle cx="3" cy="3" r="1.6" fill="{colour}"/>'))
+        defs.append(f'<pattern id="{chart_id}-p{index}" width="6" height="6" '
+                    f'patternUnits="userSpaceOnUse">{inner}</pattern>')
+    return f"<defs>{''.join(defs)}</defs>" if defs else ""
+
+
+def _bar_fill(chart_id: str, index: int) -> str:
+    colour = PALETTE[index % len(PALETTE)]
+    if index % 3 == 0:
+        return f'fill="{colour}"'
+    return f'fill="url(#{chart_id}-p{index})" stroke="{colour}" stroke-width="1"'
+
+
+def bar_chart(categories: Sequence[str], series: Mapping[str, Sequence[Bar | None]], *,
+              title: str, value_label: str, domain: tuple[float, float] | None = None,
+              digits: int = 3) -> Markup:
+    """Horizontal grouped bars with confidence-interval error bars.
+
+    Horizontal, because category names (groups, features) are often long. Each category gets
+    one bar per series; each bar is labelled with its value, so no reading depends on colour.
+
+    Parameters
+    ----------
+    categories : sequence of str
+        Row labels, top to bottom.
+    series : mapping of str to sequence of Bar or None
+        One entry per series (say, per framework), aligned with ``categories``; ``None`` is a
+        missing bar, shown as "n/a".
+    title, value_label : str
+        Chart title and value-axis label.
+    domain : (float, float), optional
+        Value axis range; by default from 0 (or the lowest value) to the highest whisker.
+    digits : int, default 3
+        Decimals of the printed values.
+
+    Returns
+    -------
+    markupsafe.Markup
+        The ``<svg>`` element, or a short note when there is nothing to draw.
+    """
+    bars = [bar for values in series.values() for bar in values
+            if bar is not None and bar.value is not None]
+    if not bars or not categories:
+        return Markup('<p class="muted">No data to chart.</p>')
+    extremes = [v for bar in bars for v in (bar.value, bar.low, bar.high) if v is not None]
+    low, high = domain if domain else (min(0.0, *extremes), max(extremes))
+    ticks = _nice_ticks(low, high if high > low else low + 1, 5)
+    low, high = ticks[0], ticks[-1]
+    names = list(series)
+    label_width = min(220, 10 + _FONT_WIDTH * max(len(str(c)) for c in categories))
+    bar_h, gap = 12, 10
+    row_h = bar_h * len(names) + gap
+    width, left, right, top = 640, label_width + 8, 70, 30 + 16 * len(names)
+    plot_w = width - left - right
+    plot_h = row_h * len(categories)
+    height = top + plot_h + 40
+    chart_id = _chart_id(title, [*names, *map(str, categories)])
+
+    def px(value: float) -> float:
+        return left + (value - low) / (high - low) * plot_w
+
+    # Bars grow from zero (or from the axis end nearest zero when zero is off the axis).
+    base = min(max(0.0, low), high)
+    parts = _open_svg(width, height, title)
+    parts.append(_pattern_defs(chart_id, len(names)))
+
+    def swatch(index: int, x: float, y: float) -> str:
+        return (f'<rect x="{x:.1f}" y="{y - 5:.1f}" width="24" height="10" '
+                f"{_bar_fill(chart_id, index)}/>")
+
+    parts += _legend(names, left, 30, swatch)
+    for tick in ticks:
+        parts.append(f'<line x1="{px(tick):.1f}" y1="{top}" x2="{px(tick):.1f}" '
+                     f'y2="{top + plot_h}" class="grid"/>')
+        parts.append(f'<text x="{px(tick):.1f}" y="{top + plot_h + 14}" text-anchor="middle" '
+                     f'class="tick">{_tick_label(tick)}</text>')
+    for row, category in enumerate(categories):
+        row_top = top + row * row_h + gap / 2
+        parts.append(f'<text x="{left - 6}" y="{row_top + bar_h * len(names) / 2 + 4:.1f}" '
+                     f'text-anchor="end" class="tick">{_text(_shorten(str(category), 34))}'
+                     f"<title>{_text(category)}</title></text>")
+        for index, name in enumerate(names):
+            bar = series[name][row] if row < len(series[name]) else None
+            parts += _one_bar(bar, name, category, index, row_top + index * bar_h, bar_h - 2,
+                              px, base, chart_id, digits)
+    parts += _axes(left, top, plot_w, plot_h)
+    parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 8}" text-anchor="middle" '
+                 f'class="label">{_text(value_label)}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _one_bar(bar: Bar | None, name: str, category: str, index: int, y: float, h: float, px,
+             base: float, chart_id: str, digits: int) -> list[str]:
+    if bar is None or bar.value is None:
+        return [f'<text x="{px(base) + 4:.1f}" y="{y + h - 1:.1f}" class="value">'
+                f"n/a ({_text(name)})</text>"]
+    start, end = sorted((px(base), px(bar.value)))
+    interval = ""
+    if bar.low is not None and bar.high is not None:
+        interval = f", CI [{bar.low:.{digits}f}, {bar.high:.{digits}f}]"
+    tooltip = f"{category} — {name}: {bar.value:.{digits}f}{interval}{bar.note}"
+    parts = [f'<rect x="{start:.1f}" y="{y:.1f}" width="{max(end - start, 0.5):.1f}" '
+             f'height="{h:.1f}" {_bar_fill(chart_id, index)}><title>{_text(tooltip)}</title>'
+             "</rect>"]
+    label_x = px(bar.value)
+    if bar.low is not None and bar.high is not None:
+        x_low, x_high, mid = px(bar.low), px(bar.high), y + h / 2
+        parts.append(f'<path d="M{x_low:.1f},{mid:.1f} H{x_high:.1f} M{x_low:.1f},{y + 1:.1f} '
+                     f'V{y + h - 1:.1f} M{x_high:.1f},{y + 1:.1f} V{y + h - 1:.1f}" '
+                     'class="whisker"/>')
+        label_x = max(label_x, x_high)
+    parts.append(f'<text x="{label_x + 4:.1f}" y="{y + h - 1:.1f}" class="value">'
+                 f"{bar.value:.{digits}f}</text>")
+    return parts
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def scatter_chart(series: Mapping[str, Sequence[Point]], *, title: str, x_label: str,
+                  y_label: str, width: int = 640, height: int = 320) -> Markup:
+    """A scatter of named point series, each with its own marker shape and colour.
+
+    Used for the accuracy-versus-disparity trade-off: one series per (variant, framework).
+
+    Parameters
+    ----------
+    series : mapping of str to sequence of Point
+        Points per series name; non-finite points are left out.
+    title, x_label, y_label : str
+        Chart title and axis labels.
+
+    Returns
+    -------
+    markupsafe.Markup
+        The ``<svg>`` element, or a short note when there is nothing to draw.
+    """
+    kept = {name: [p for p in points if math.isfinite(p.x) and math.isfinite(p.y)]
+            for name, points in series.items()}
+    every = [p for points in kept.values() for p in points]
+    if not every:
+        return Markup('<p class="muted">No data to chart.</p>')
+    x_ticks = _padded_ticks([p.x for p in every])
+    y_ticks = _padded_ticks([p.y for p in every])
+    legend_width = 30 + _FONT_WIDTH * max(len(str(name)) for name in series) + 10
+    left, right, top, bottom = 64, legend_width + 16, 30, 42
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def px(x: float) -> float:
+        return left + (x - x_ticks[0]) / (x_ticks[-1] - x_ticks[0]) * plot_w
+
+    def py(y: float) -> float:
+        return top + plot_h - (y - y_ticks[0]) / (y_ticks[-1] - y_ticks[0]) * plot_h
+
+    parts = _open_svg(width, height, title)
+    for tick in y_ticks:
+        parts.append(f'<line x1="{left}" y1="{py(tick):.1f}" x2="{left + plot_w}" '
+                     f'y2="{py(tick):.1f}" class="grid"/>')
+        parts.append(f'<text x="{left - 6}" y="{py(tick) + 4:.1f}" text-anchor="end" '
+                     f'class="tick">{_tick_label(tick)}</text>')
+    for tick in x_ticks:
+        parts.append(f'<text x="{px(tick):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
+                     f'class="tick">{_tick_label(tick)}</text>')
+    parts += _axes(left, top, plot_w, plot_h)
+    parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" '
+                 f'class="label">{_text(x_label)}</text>')
+    parts.append(f'<text x="14" y="{top + plot_h / 2:.1f}" text-anchor="middle" class="label" '
+                 f'transform="rotate(-90 14 {top + plot_h / 2:.1f})">{_text(y_label)}</text>')
+    for index, (name, points) in enumerate(kept.items()):
+        for point in points:
+            tooltip = f"{name}{' — ' + point.label if point.label else ''}: " \
+                      f"{x_label} {point.x:.3f}, {y_label} {point.y:.3f}"
+            parts.append(_marker(index, px(point.x), py(point.y), tooltip))
+
+    def swatch(index: int, x: float, y: float) -> str:
+        return _marker(index, x + 12, y, "")
+
+    parts += _legend(list(series), left + plot_w + 14, top + 6, swatch)
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _padded_ticks(values: Sequence[float]) -> list[float]:
+    low, high = min(values), max(values)
+    pad = (high - low) * 0.1 or abs(high) * 0.05 or 0.01
+    return _nice_ticks(low - pad, high + pad, 5)
+
+
+def _marker(index: int, x: float, y: float, tooltip: str) -> str:
+    """A marker whose *shape* names the series, so the legend reads without colour."""
+    colour = PALETTE[index % len(PALETTE)]
+    shape = _MARKERS[index % len(_MARKERS)]
+    # Every other series is hollow: a second cue besides shape, and overlaps stay visible.
+    fill = colour if (index // len(_MARKERS)) % 2 == 0 and index % 2 == 0 else "none"
+    style = f'fill="{fill}" stroke="{colour}" stroke-width="2"'
+    title = f"<title>{_text(tooltip)}</title>" if tooltip else ""
+    if shape == "circle":
+        return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" {style}>{title}</circle>'
+    if shape == "square":
+        return (f'<rect x="{x - 4.5:.1f}" y="{y - 4.5:.1f}" width="9" height="9" {style}>'
+                f"{title}</rect>")
+    if shape == "triangle":
+        points = f"{x:.1f},{y - 6:.1f} {x - 5.5:.1f},{y + 4.5:.1f} {x + 5.5:.1f},{y + 4.5:.1f}"
+    elif shape == "diamond":
+        points = f"{x:.1f},{y - 6:.1f} {x + 6:.1f},{y:.1f} {x:.1f},{y + 6:.1f} {x - 6:.1f},{y:.1f}"
+    else:
+        return (f'<path d="M{x - 5:.1f},{y - 5:.1f} L{x + 5:.1f},{y + 5:.1f} M{x - 5:.1f},'
+                f'{y + 5:.1f} L{x + 5:.1f},{y - 5:.1f}" {style}>{title}</path>')
+    return f'<polygon points="{points}" {style}>{title}</polygon>'

@@ -1,51 +1,96 @@
-"""Render results.json into one self-contained HTML file (Jinja2, autoescape on)."""
+"""Render results.json into one self-contained HTML file (Jinja2, autoescape on).
+
+The run report and the comparison report share this machinery: one Jinja environment, one
+base template (styles, dark mode, print rules, the sortable-table script) and one set of
+number filters, so both read alike and a fix lands in both.
+"""
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
 import jinja2
+from markupsafe import Markup
 
-from twinaudit.report.charts import line_chart
+from twinaudit.report.formatting import FILTERS
+from twinaudit.report.sections import build_sections
+
+#: Section ids and titles, in the order a reader needs them.
+SECTIONS = (("verdict", "Verdict"), ("model-card", "Model card"), ("data", "Data"),
+            ("parity", "Twin parity"), ("fairness", "Fairness"), ("mitigation", "Mitigation"),
+            ("attribution", "Attribution"), ("benchmarks", "Benchmarks"),
+            ("environment", "Environment and reproducibility"))
+_VIEW_KEYS = {"model-card": "model_card"}
 
 
-def _environment() -> jinja2.Environment:
+def _missing_as_none(function: Callable[..., str]) -> Callable[..., str]:
+    """Filters see ``None`` for a field the results lack, so it prints as a dash."""
+    @functools.wraps(function)
+    def wrapper(value: Any, *args: Any) -> str:
+        return function(None if isinstance(value, jinja2.Undefined) else value, *args)
+    return wrapper
+
+
+@functools.cache
+def template_environment() -> jinja2.Environment:
+    """The Jinja environment of both reports.
+
+    Autoescape is on for every template: column names and category values come from users'
+    data and must never become markup. Undefined fields chain to empty rather than raise,
+    because results of older or partial runs must still render.
+    """
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("twinaudit.report", "templates"),
-        # Column names and category values come from users' data: never markup.
         autoescape=True,
-        undefined=jinja2.StrictUndefined,
+        undefined=jinja2.ChainableUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    environment.filters["number"] = _number
+    environment.filters.update({name: _missing_as_none(f) for name, f in FILTERS.items()})
     return environment
 
 
-def _number(value, digits: int = 3) -> str:
-    """Sensible precision: significant digits, scientific for tiny values, '—' for missing."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if value != 0 and abs(value) < 10 ** -digits:
-        return f"{value:.2e}"
-    return f"{value:.{digits}f}"
+@functools.cache
+def _script() -> tuple[Markup, str]:
+    """The inline sortable-table script and its CSP hash (only this exact script may run)."""
+    environment = template_environment()
+    source = environment.loader.get_source(environment, "sortable.js")[0]  # type: ignore
+    digest = base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode()
+    if "<" in source or "&" in source:  # it would end the element or break XML parsing
+        raise RuntimeError("sortable.js must not contain '<' or '&'")
+    return Markup(source), f"sha256-{digest}"
 
 
-def divergence_chart(parity: dict):
-    series = {}
-    for row in parity["per_seed"]:
-        series[f"seed {row['seed']}"] = [
-            (point["epoch"] + 1, point["max_abs_logit_diff"]) for point in row["divergence"]]
-    return line_chart(series, title="Torch–Keras divergence over training",
-                      x_label="epoch", y_label="max |Δ logit| (test)", log_y=True)
+def render_page(template: str, **context: Any) -> str:
+    """Render one of the package's page templates with the shared script and policy."""
+    script, script_hash = _script()
+    return template_environment().get_template(template).render(
+        script=script, script_hash=script_hash, **context)
 
 
 def render_report(results: dict) -> str:
-    """The HTML report of one run; sections appear only when their data is in the results."""
-    template = _environment().get_template("report.html.j2")
-    charts = {}
-    if "parity" in results:
-        charts["divergence"] = divergence_chart(results["parity"])
-    return template.render(results=results, charts=charts)
+    """The HTML report of one run.
+
+    Parameters
+    ----------
+    results : dict
+        A parsed results.json. Sections appear only when their data is there (fairness,
+        mitigation, attribution, benchmarks are optional); missing fields show as dashes.
+
+    Returns
+    -------
+    str
+        One self-contained HTML document: inline CSS, inline SVG charts, one small inline
+        script (sortable tables); it requests nothing from the network or the disk.
+    """
+    sections = build_sections(results)
+    present = [(id_, title) for id_, title in SECTIONS
+               if sections[_VIEW_KEYS.get(id_, id_)] is not None]
+    absent = [title.lower() for id_, title in SECTIONS
+              if sections[_VIEW_KEYS.get(id_, id_)] is None]
+    return render_page("report.html.j2", results=results, sections=sections, toc=present,
+                       absent=absent)

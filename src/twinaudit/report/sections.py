@@ -1,0 +1,357 @@
+"""What each report section shows, computed from results.json as plain data for the template.
+
+Each ``*_section`` function takes the whole results dict and returns the section's view, or
+``None`` when the run has no data for it (the template then leaves the section out). Reading
+is defensive: a missing or reshaped field leaves a dash, never a crash, because results files
+of older and newer runs are re-rendered with this code.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+from collections.abc import Mapping
+from typing import Any
+
+from twinaudit.report.charts import Bar, bar_chart, line_chart
+from twinaudit.report.fairness_view import fairness_section, mitigation_section, worst_disparity
+from twinaudit.report.formatting import is_number, number
+from twinaudit.report.tree import find, flatten
+
+#: Caveats for bundled data sets, until the data registry records them itself.
+KNOWN_CAVEATS = {
+    "adult": "Extracted from the 1994 US Census: incomes are not inflation-adjusted, 'sex' is "
+             "recorded as binary and 'race' in five coarse categories; small groups "
+             "(Amer-Indian-Eskimo, Other) give wide intervals. A benchmark, not a basis for "
+             "decisions about people.",
+    "compas": "COMPAS recidivism scores from Broward County, Florida (ProPublica, 2016): the "
+              "label is re-arrest, not re-offence, and arrests themselves reflect policing "
+              "patterns. Contested as a benchmark; read any disparity here with that in mind.",
+}
+TOP_FEATURES = 15
+
+
+def get(tree: Any, *keys: Any, default: Any = None) -> Any:
+    """``tree[k1][k2]...`` or ``default`` when any step is missing or of the wrong type."""
+    node = tree
+    for key in keys:
+        if isinstance(node, Mapping) and key in node:
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and -len(node) <= key < len(node):
+            node = node[key]
+        else:
+            return default
+    return node
+
+
+def _check(status: str, label: str, detail: str) -> dict:
+    return {"status": status, "label": label, "detail": detail}
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Verdict
+
+
+def verdict_section(results: dict, fairness: dict | None) -> dict:
+    """One line per check (pass / warn / fail) and the three numbers that matter most."""
+    checks = _gate_checks(results) + _parity_checks(results.get("parity")) \
+        + _fairness_checks(fairness)
+    accuracy = {fw: get(figure, "mean") for fw, figure in
+                (get(results, "parity", "accuracy", "by_framework") or {}).items()}
+    if not accuracy:
+        accuracy = _accuracy_from_twins(results.get("twins"))
+    return {"checks": checks, "accuracy": accuracy, "worst": worst_disparity(fairness),
+            "agreement": get(results, "parity", "prediction_agreement")}
+
+
+def _accuracy_from_twins(twins: Any) -> dict[str, float]:
+    values: dict[str, list[float]] = {}
+    for twin in twins if isinstance(twins, list) else []:
+        if is_number(get(twin, "test_accuracy")):
+            values.setdefault(str(twin.get("framework")), []).append(twin["test_accuracy"])
+    return {fw: statistics.fmean(v) for fw, v in values.items()}
+
+
+def _gate_checks(results: dict) -> list[dict]:
+    """Checks a gate stored in the results, if one ran (``gate.checks``)."""
+    checks = get(results, "gate", "checks") or []
+    statuses = {"pass": "pass", "fail": "fail", "warn": "warn", "inconclusive": "warn",
+                "skipped": "info"}
+    return [_check(statuses.get(str(c.get("verdict")), "info"), f"Gate: {c.get('name', '?')}",
+                   str(c.get("message", ""))) for c in checks if isinstance(c, Mapping)]
+
+
+def _parity_checks(parity: Any) -> list[dict]:
+    if not isinstance(parity, Mapping):
+        return []
+    checks = []
+    for key, label, field in (("step0", "Step-0 parity", "max_abs_logit_diff"),
+                              ("one_step", "One-step parity", "max_rel_param_diff")):
+        entry = parity.get(key) or {}
+        passed = entry.get("passed")
+        what = "max |Δ logit|" if key == "step0" else "max relative Δ parameter"
+        checks.append(_check("pass" if passed else "fail" if passed is False else "info", label,
+                             f"{what} {number(entry.get(field))} "
+                             f"(tolerance {number(entry.get('tolerance'))})"))
+    accuracy = parity.get("accuracy") or {}
+    within = accuracy.get("within_seed_noise")
+    gap = f"gap {number(accuracy.get('difference'), 4)}, threshold " \
+          f"{number(accuracy.get('threshold'), 4)}"
+    if within is None:
+        checks.append(_check("info", "Accuracy gap torch − keras",
+                             accuracy.get("reason") or "not judged"))
+    else:
+        checks.append(_check("pass" if within else "warn", "Accuracy gap torch − keras",
+                             ("within seed noise" if within else "larger than seed noise")
+                             + f" ({gap})"))
+    return checks
+
+
+def _fairness_checks(fairness: dict | None) -> list[dict]:
+    if not fairness:
+        return []
+    checks = []
+    for group_set in fairness["group_sets"]:
+        for framework, flag in group_set["four_fifths"].items():
+            if not flag["decided"]:
+                continue
+            status = "warn" if flag["violated"] else "pass"
+            checks.append(_check(status, f"Four-fifths rule, {group_set['name']}, {framework}",
+                                 f"violated in {flag['violated']} of {flag['decided']} seeds; "
+                                 f"selection-rate ratio {number(flag['ratio'].mean)}"))
+        verdicts = [row["verdict"] for row in group_set["disparities"]
+                    if row["verdict"] and row["verdict"].get("within_seed_noise") is not None]
+        if verdicts:
+            apart = sum(not v["within_seed_noise"] for v in verdicts)
+            checks.append(_check("warn" if apart else "pass",
+                                 f"Twin agreement on disparities, {group_set['name']}",
+                                 f"{len(verdicts) - apart} of {len(verdicts)} disparities agree "
+                                 "within seed noise"))
+        if group_set["small_groups"]:
+            names = ", ".join(row["label"] for row in group_set["small_groups"])
+            checks.append(_check("warn", f"Small groups, {group_set['name']}",
+                                 f"under {fairness['small_group_rows']} rows: {names}"))
+    return checks
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Model card (Mitchell et al. 2019)
+
+
+def model_card_section(results: dict) -> list[dict]:
+    """The nine model-card headings, each a list of (field, value) with ``None`` = to fill."""
+    data, network = results.get("data") or {}, results.get("network") or {}
+    training = results.get("training") or {}
+    environment = results.get("environment") or {}
+    layers = " → ".join(str(n) for n in [network.get("n_inputs"), *(network.get("hidden") or []),
+                                         network.get("n_outputs")] if n is not None)
+    sensitive = ", ".join(map(str, data.get("sensitive_features") or [])) or None
+    return [
+        {"heading": "Model details", "fields": [
+            ("Model", f"{network.get('kind', '?').upper()} {layers} ({network.get('activation', '?')}), "
+                      f"{number(network.get('n_parameters'))} parameters"),
+            ("Implementations", ", ".join(environment.get("frameworks") or []) or None),
+            ("Training", f"{training.get('epochs', '?')} epochs, batch {training.get('batch_size', '?')}, "
+                         f"Adam lr {training.get('learning_rate', '?')}, seeds "
+                         f"{', '.join(map(str, environment.get('seeds') or []))}"),
+            ("Date", environment.get("timestamp")),
+            ("Owner, contact, licence, version", None)]},
+        {"heading": "Intended use", "fields": [
+            ("Purpose of this audit", get(results, "audit", "description")),
+            ("Primary intended uses and users", None), ("Out-of-scope uses", None)]},
+        {"heading": "Factors", "fields": [
+            ("Groups audited", sensitive),
+            ("Sensitive features as model inputs", data.get("sensitive_as_inputs")),
+            ("Known proxies", ", ".join(data.get("proxies") or []) or None),
+            ("Other relevant factors (instrumentation, environment)", None)]},
+        {"heading": "Metrics", "fields": [
+            ("Performance", "accuracy on the test split, mean and spread over seeds"),
+            ("Fairness", "group selection, true/false positive rates and their disparities, "
+                         "with group-stratified bootstrap intervals"),
+            ("Decision threshold", "0.5 on the predicted probability")]},
+        {"heading": "Evaluation data", "fields": [
+            ("Data set", data.get("name")),
+            ("Test rows", number(get(data, "rows", "test"))), ("Split", data.get("split"))]},
+        {"heading": "Training data", "fields": [
+            ("Training rows", number(get(data, "rows", "train"))),
+            ("Validation rows", number(get(data, "rows", "validation"))),
+            ("Source", data.get("source"))]},
+        {"heading": "Quantitative analyses", "fields": [
+            ("Unitary and intersectional results", "see Fairness and Twin parity below")]},
+        {"heading": "Ethical considerations", "fields": [
+            ("Data caveat", data.get("caveat") or KNOWN_CAVEATS.get(str(data.get("name")))),
+            ("Risks, harms and mitigations in deployment", None)]},
+        {"heading": "Caveats and recommendations", "fields": [
+            ("From this run", "results on one data split; intervals are bootstrap intervals "
+                              "of the test split, not of the population"),
+            ("Recommendations", None)]},
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Data
+
+
+def data_section(results: dict) -> dict | None:
+    data = results.get("data")
+    if not isinstance(data, Mapping):
+        return None
+    rows = data.get("rows") or {}
+    splits = [{"split": name, "rows": count, "positive_rate": get(data, "positive_rate", name)}
+              for name, count in rows.items()]
+    groups = []
+    for feature, by_split in (data.get("groups") or {}).items():
+        names = sorted({g for split in by_split.values() for g in split})
+        groups.append({"feature": feature, "splits": list(by_split), "rows": [
+            {"group": name, "by_split": {split: by_split[split].get(name) or {}
+                                         for split in by_split}} for name in names]})
+    caveats = data.get("caveats") or data.get("caveat") or KNOWN_CAVEATS.get(str(data.get("name")))
+    return {"data": data, "splits": splits, "groups": groups,
+            "caveats": [caveats] if isinstance(caveats, str) else list(caveats or []),
+            "sha256": data.get("sha256") if isinstance(data.get("sha256"), Mapping) else {}}
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. Twin parity
+
+
+def parity_section(results: dict) -> dict | None:
+    parity = results.get("parity")
+    if not isinstance(parity, Mapping):
+        return None
+    per_seed = [row for row in parity.get("per_seed") or [] if isinstance(row, Mapping)]
+    series = {}
+    for row in per_seed:
+        points = [(p.get("epoch", i) + 1, p.get("max_abs_logit_diff"))
+                  for i, p in enumerate(row.get("divergence") or [])]
+        series[f"seed {row.get('seed')}"] = points
+    chart = line_chart(series, title="Torch–Keras divergence over training, per seed",
+                       x_label="epoch", y_label="max |Δ logit| on test", log_y=True) \
+        if series else None
+    return {"parity": parity, "per_seed": per_seed, "chart": chart,
+            "accuracy": parity.get("accuracy") or {}}
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. Attribution
+
+
+def attribution_section(results: dict) -> dict | None:
+    """Global importance bars per twin side by side, agreement, sensitive and proxy shares.
+
+    The attribution layout is recognised loosely: a mapping of feature name to number under a
+    key naming ``importance`` is a twin's global importance; scalar figures whose path names
+    ``agreement`` or ``share`` go to their own tables, everything else to "other figures".
+    """
+    attribution = results.get("attribution")
+    if not isinstance(attribution, Mapping) or not attribution:
+        return None
+    importances = _importances(attribution)
+    charts = _importance_charts(importances)
+    leaves = flatten(attribution, skip=lambda path: "importance" in path.rsplit(".", 1)[-1])
+    scalars = {path: value for path, value in leaves.items()
+               if is_number(value) or isinstance(value, str | bool)}
+    tables = {"agreement": {}, "shares": {}, "other": {}}
+    for path, value in scalars.items():
+        lowered = path.lower()
+        kind = "agreement" if "agreement" in lowered or "correlation" in lowered else \
+            "shares" if "share" in lowered or "proxy" in lowered or "sensitive" in lowered \
+            else "other"
+        tables[kind][path] = value
+    return {"charts": charts, "tables": tables}
+
+
+def _importances(attribution: Mapping) -> dict[str, dict[str, float]]:
+    def is_importance(node: Any) -> bool:
+        return (isinstance(node, Mapping) and len(node) >= 2
+                and all(is_number(_importance_value(v)) for v in node.values()))
+
+    found: dict[str, dict[str, float]] = {}
+    for path, node in find(attribution, is_importance):
+        if not any("importance" in str(key) for key in path):
+            continue
+        name = " · ".join(str(k) for k in path if "importance" not in str(k)) or "twin"
+        found[name] = {str(k): float(_importance_value(v)) for k, v in node.items()}
+    return found
+
+
+def _importance_value(value: Any) -> Any:
+    return value.get("mean", value.get("value")) if isinstance(value, Mapping) else value
+
+
+def _importance_charts(importances: dict[str, dict[str, float]]) -> list:
+    if not importances:
+        return []
+    # Side by side: one chart, one bar per twin for each of the top features overall.
+    overall: dict[str, float] = {}
+    for values in importances.values():
+        for feature, value in values.items():
+            overall[feature] = max(overall.get(feature, 0.0), abs(value))
+    top = sorted(overall, key=overall.get, reverse=True)[:TOP_FEATURES]
+    series = {name: [Bar(values.get(feature)) for feature in top]
+              for name, values in importances.items()}
+    return [bar_chart(top, series, title=f"Global importance, top {len(top)} features",
+                      value_label="mean |attribution|", digits=3)]
+
+
+# ---------------------------------------------------------------------------------------------
+# 8. Benchmarks
+
+
+BENCHMARK_COLUMNS = ("name", "framework", "median_s", "iqr_s", "mean_s", "min_s", "ratio",
+                     "ratio_ci", "rounds", "n_samples", "accuracy")
+
+
+def benchmarks_section(results: dict) -> dict | None:
+    benchmarks = results.get("benchmarks")
+    rows = benchmarks.get("rows") if isinstance(benchmarks, Mapping) else benchmarks
+    if not isinstance(rows, list) or not rows:
+        return None
+    rows = [row for row in rows if isinstance(row, Mapping)]
+    present = {key for row in rows for key, value in row.items()
+               if not isinstance(value, list | dict) or key.endswith("_ci")}
+    columns = [c for c in BENCHMARK_COLUMNS if c in present] + sorted(
+        present - set(BENCHMARK_COLUMNS))
+    series: dict[str, list[Bar | None]] = {}
+    names = list(dict.fromkeys(str(row.get("name")) for row in rows))
+    for row in rows:
+        framework = str(row.get("framework", "—"))
+        series.setdefault(framework, [None] * len(names))
+        if is_number(row.get("median_s")):
+            series[framework][names.index(str(row.get("name")))] = Bar(row["median_s"] * 1e3)
+    chart = bar_chart(names, series, title="Median time per benchmark", value_label="ms",
+                      digits=2) if any(b for bars in series.values() for b in bars) else None
+    machine = benchmarks.get("machine") if isinstance(benchmarks, Mapping) else None
+    return {"rows": rows, "columns": columns, "chart": chart,
+            "machine": flatten(machine) if isinstance(machine, Mapping) else {},
+            "notes": benchmarks.get("notes") if isinstance(benchmarks, Mapping) else None}
+
+
+# ---------------------------------------------------------------------------------------------
+# 9. Environment
+
+
+def environment_section(results: dict) -> dict:
+    environment = results.get("environment") or {}
+    spec = get(results, "audit", "spec")
+    return {"environment": environment,
+            "packages": environment.get("packages") or {},
+            "settings": flatten(environment.get("settings") or {}),
+            "command": get(results, "audit", "command"),
+            "spec": json.dumps(spec, indent=2, sort_keys=False) if spec else None}
+
+
+def build_sections(results: dict) -> dict:
+    """Every section's view, in report order; absent sections are ``None``."""
+    fairness = fairness_section(results["fairness"]) if "fairness" in results else None
+    return {
+        "verdict": verdict_section(results, fairness),
+        "model_card": model_card_section(results),
+        "data": data_section(results),
+        "parity": parity_section(results),
+        "fairness": fairness,
+        "mitigation": mitigation_section(results.get("mitigation"), results.get("fairness")),
+        "attribution": attribution_section(results),
+        "benchmarks": benchmarks_section(results),
+        "environment": environment_section(results),
+    }

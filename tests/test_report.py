@@ -1,0 +1,381 @@
+"""The HTML run report: sections in order, defensive reading, escaping, well-formed output.
+
+The ``*_results`` builders here are also used by test_compare.py and test_report_browser.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import xml.etree.ElementTree as ElementTree
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from twinaudit.audits.fairness import fairness_audit, summarise_across_seeds
+from twinaudit.report import render_report
+from twinaudit.report.charts import Bar, Point, bar_chart, line_chart, scatter_chart
+from twinaudit.report.formatting import duration, interval, number, signed
+from twinaudit.report.render import SECTIONS
+
+SCRIPT_PAYLOAD = "<script>alert(1)</script>"
+IMG_PAYLOAD = '"><img src=x onerror=alert(1)>'
+FRAMEWORKS = ("torch", "keras")
+SEEDS = (0, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hand-built results
+
+
+def base_results(name: str = "adult") -> dict:
+    """A results dict shaped like the default audit's, small enough to read."""
+    groups = {"Female": {"count": 540, "base_rate": 0.11}, "Male": {"count": 1080,
+                                                                    "base_rate": 0.30}}
+    race = {"White": {"count": 1390, "base_rate": 0.25}, "Black": {"count": 210,
+                                                                   "base_rate": 0.12},
+            "Other": {"count": 20, "base_rate": 0.10}}
+    per_seed = [{
+        "seed": seed, "step0_max_abs_logit_diff": 2.4e-7, "one_step_max_rel_param_diff": 3.1e-7,
+        "accuracy": {"torch": 0.851 + seed / 1000, "keras": 0.850 + seed / 1000},
+        "prediction_agreement": 0.997,
+        "divergence": [{"epoch": e, "max_abs_logit_diff": 2e-6 * 10 ** e,
+                        "mean_abs_logit_diff": 1e-7 * 10 ** e, "parameter_distance": 1e-4 * e}
+                       for e in range(4)],
+    } for seed in SEEDS]
+    return {
+        "schema_version": 1, "kind": "twinaudit.results", "twinaudit_version": "0.1.0",
+        "audit": {"name": name, "description": "UCI Adult income MLP, audited by sex and race.",
+                  "spec_file": "audits/adult.toml", "spec": {"audit": {"name": name}},
+                  "command": "twinaudit run audits/adult.toml"},
+        "environment": {
+            "python": "3.11.7", "packages": {"torch": "2.13.0", "keras": "3.15.1",
+                                             "shap": None},
+            "platform": "Linux", "machine": "x86_64", "processor": "AMD EPYC", "cpu_count": 2,
+            "device": "cpu", "seeds": list(SEEDS), "frameworks": list(FRAMEWORKS),
+            "keras_backend": "tensorflow", "settings": {"precision": "float32"},
+            "git_sha": "0123abcd", "timestamp": "2026-01-01T00:00:00+00:00"},
+        "data": {"name": "adult", "label": "income", "positive_label": ">50K",
+                 "rows": {"train": 4000, "validation": 1000, "test": 1620},
+                 "positive_rate": {"train": 0.24, "validation": 0.23, "test": 0.236},
+                 "n_features": 90, "feature_names": ["age", "sex=Female", "sex=Male"],
+                 "sensitive_features": ["sex", "race"],
+                 "groups": {"sex": {"test": groups, "train": groups},
+                            "race": {"test": race, "train": race}},
+                 "source": "UCI Machine Learning Repository", "licence": "CC BY 4.0",
+                 "sha256": {"adult.data": "5b00"}, "split": "official test split",
+                 "proxies": ["relationship"], "sensitive_as_inputs": True, "split_seed": 0},
+        "network": {"kind": "mlp", "n_inputs": 90, "hidden": [64, 32], "n_outputs": 2,
+                    "activation": "relu", "n_parameters": 7970},
+        "training": {"epochs": 4, "batch_size": 256, "learning_rate": 0.001},
+        "twins": [{"framework": fw, "seed": seed, "test_accuracy": 0.85, "epochs_run": 4,
+                   "best_epoch": 3, "train_seconds": 0.5, "history": []}
+                  for seed in SEEDS for fw in FRAMEWORKS],
+        "parity": {
+            "step0": {"max_abs_logit_diff": 2.4e-7, "tolerance": 1e-5, "passed": True},
+            "one_step": {"max_rel_param_diff": 3.5e-7, "tolerance": 1e-6, "passed": True},
+            "accuracy": {"by_framework": {fw: {"values": [0.851, 0.852], "mean": 0.8515,
+                                               "std": 0.0007, "min": 0.851, "max": 0.852,
+                                               "n_seeds": 2} for fw in FRAMEWORKS},
+                         "difference": 0.0003, "pooled_seed_std": 0.0007,
+                         "threshold": 0.0014, "within_seed_noise": True, "reason": None},
+            "prediction_agreement": {"mean": 0.9977, "min": 0.9967},
+            "per_seed": per_seed},
+    }
+
+
+def synthetic_predictions(seed: int, *, shift: float = 0.0, n_rows: int = 1500,
+                          sex: tuple[str, str] = ("Female", "Male")) -> dict:
+    """Predictions whose selection rate differs by group; ``shift`` narrows the gap."""
+    random = np.random.default_rng(seed)
+    sexes = random.choice(list(sex), n_rows, p=[0.4, 0.6])
+    race = random.choice(["White", "Black", "Other"], n_rows, p=[0.78, 0.2, 0.02])
+    advantage = (0.15 - shift) * (sexes == sex[1])
+    y_true = (random.random(n_rows) < 0.25 + advantage).astype(int)
+    y_score = np.clip(0.35 * y_true + 0.5 * random.random(n_rows) + advantage, 0, 1)
+    return {"y_true": y_true, "y_pred": (y_score > 0.5).astype(int), "y_score": y_score,
+            "sensitive_features": pd.DataFrame({"sex": sexes, "race": race})}
+
+
+def twin_fairness(*, shift: float = 0.0, sex: tuple[str, str] = ("Female", "Male")) -> dict:
+    """``{"twins": {framework: {seed: audit}}, "summary": ...}`` from real fairness audits."""
+    twins: dict = {}
+    runs = []
+    for index, framework in enumerate(FRAMEWORKS):
+        for seed in SEEDS:
+            data = synthetic_predictions(seed * 7 + index, shift=shift, sex=sex)
+            audit = fairness_audit(
+                data["y_true"], data["y_pred"], data["y_score"], data["sensitive_features"],
+                group_sets=[["sex"], ["sex", "race"]], privileged={"sex": sex[1]},
+                n_resamples=40, random_state=0)
+            twins.setdefault(framework, {})[str(seed)] = audit
+            runs.append({"framework": framework, "seed": seed, "audit": audit})
+    return {"twins": twins, "summary": summarise_across_seeds(runs)}
+
+
+def full_results() -> dict:
+    """Every section: the default audit plus fairness, mitigation, attribution, benchmarks."""
+    results = base_results()
+    results["fairness"] = twin_fairness()
+    results["mitigation"] = {"reweighing": {"columns": ["sex"],
+                                            "fairness": twin_fairness(shift=0.1)}}
+    features = ["age", "capital_gain", "sex=Male", "relationship=Husband", "hours_per_week"]
+    results["attribution"] = {
+        "method": "integrated_gradients",
+        "global_importance": {fw: {f: 0.5 / (i + 1) + 0.01 * j for i, f in enumerate(features)}
+                              for j, fw in enumerate(FRAMEWORKS)},
+        "agreement": {"spearman_rank_correlation": 0.94, "top_10_overlap": 0.9},
+        "sensitive_share": {fw: {"Female": 0.08, "Male": 0.11} for fw in FRAMEWORKS},
+        "proxy_share": {fw: 0.21 for fw in FRAMEWORKS},
+    }
+    results["benchmarks"] = {
+        "rows": [{"name": "predict_batch", "framework": fw, "median_s": m, "iqr_s": m / 10,
+                  "ratio": m / 0.004, "samples_s": [m] * 5} for fw, m in
+                 (("torch", 0.004), ("keras", 0.012))],
+        "machine": {"processor": "AMD EPYC", "cpu_count": 2}}
+    return results
+
+
+def poisoned_results() -> dict:
+    """User-controlled names (columns, categories, features) carrying markup payloads."""
+    results = full_results()
+    payload_sex = (SCRIPT_PAYLOAD, IMG_PAYLOAD)
+    results["audit"]["name"] = f"audit {SCRIPT_PAYLOAD}"
+    results["data"]["sensitive_features"] = [SCRIPT_PAYLOAD, IMG_PAYLOAD]
+    results["data"]["groups"] = {SCRIPT_PAYLOAD: {"test": {
+        IMG_PAYLOAD: {"count": 10, "base_rate": 0.5}, SCRIPT_PAYLOAD: {"count": 20,
+                                                                       "base_rate": 0.1}}}}
+    results["data"]["label"] = IMG_PAYLOAD
+    results["fairness"] = twin_fairness(sex=payload_sex)
+    results["mitigation"] = {IMG_PAYLOAD: {"fairness": twin_fairness(shift=0.1, sex=payload_sex)}}
+    results["attribution"]["global_importance"] = {
+        fw: {SCRIPT_PAYLOAD: 0.4, IMG_PAYLOAD: 0.3} for fw in FRAMEWORKS}
+    results["benchmarks"]["rows"][0]["name"] = IMG_PAYLOAD
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks shared with the browser tests
+
+
+class TagBalance(HTMLParser):
+    """A strict tag-balance check: every non-void element closed, in order."""
+
+    VOID = {"meta", "br", "hr", "img", "input", "link", "wbr", "col", "area", "source"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.ids: list[str] = []
+        self.attributes: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.ids += [value for key, value in attrs if key == "id"]
+        self.attributes += [(tag, key, value) for key, value in attrs]
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        self.ids += [value for key, value in attrs if key == "id"]  # <x/>: opened and closed
+        self.attributes += [(tag, key, value) for key, value in attrs]
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>")
+        else:
+            self.stack.pop()
+
+
+def assert_well_formed(html: str) -> list[str]:
+    """Balanced tags, unique ids, parseable as XML; returns the element ids."""
+    checker = TagBalance()
+    checker.feed(html)
+    checker.close()
+    assert not checker.errors, checker.errors[:5]
+    assert not checker.stack, checker.stack
+    duplicates = {i for i in checker.ids if checker.ids.count(i) > 1}
+    assert not duplicates, duplicates
+    ElementTree.fromstring(html.removeprefix("<!DOCTYPE html>"))  # XHTML-compatible
+    return checker.ids
+
+
+def section_ids(html: str) -> list[str]:
+    return re.findall(r'<section id="([^"]+)"', html)
+
+
+def assert_self_contained(html: str) -> None:
+    """No attribute that could make a request: only in-page fragment links and patterns."""
+    checker = TagBalance()
+    checker.feed(html)
+    for tag, name, value in checker.attributes:
+        assert name not in ("src", "srcset", "data", "action", "poster", "background"), tag
+        if name in ("href", "xlink:href"):
+            assert value.startswith("#"), (tag, value)
+        if "url(" in (value or ""):
+            assert re.fullmatch(r"url\(#[\w-]+\)", value), (tag, name, value)
+    styles = re.findall(r"<style>(.*?)</style>", html, re.DOTALL)
+    assert styles and not any("@import" in css or "url(" in css for css in styles)
+
+
+# ---------------------------------------------------------------------------------------------
+# Tests
+
+
+def test_every_section_in_reading_order_with_all_data():
+    html = render_report(full_results())
+    assert section_ids(html) == [id_ for id_, _ in SECTIONS]
+    assert_well_formed(html)
+    assert_self_contained(html)
+
+
+def test_optional_sections_left_out_when_their_data_is_missing():
+    html = render_report(base_results())
+    assert section_ids(html) == ["verdict", "model-card", "data", "parity", "environment"]
+    assert "Not part of this run: fairness, mitigation, attribution, benchmarks." in html
+    assert_well_formed(html)
+
+
+def test_default_audit_run_renders_well_formed_with_its_sections(tmp_path):
+    from conftest import write_small_audit
+    from twinaudit.pipeline import run_audit
+    from twinaudit.spec import load_spec
+
+    spec = load_spec(write_small_audit(tmp_path, train_rows=600, test_rows=300, epochs=2))
+    outcome = run_audit(spec, output_dir=tmp_path / "out", models_dir=tmp_path / "models")
+    html = outcome.report_path.read_text(encoding="utf-8")
+    ids = section_ids(html)
+    expected = [id_ for id_, _ in SECTIONS
+                if id_ in ("verdict", "model-card", "environment")
+                or id_.replace("model-card", "x") in outcome.results]
+    assert ids == expected
+    assert {"verdict", "model-card", "data", "parity", "environment"} <= set(ids)
+    assert_well_formed(html)
+    assert_self_contained(html)
+    assert len(html.encode("utf-8")) < 2_000_000
+
+
+def test_verdict_has_checks_and_the_three_key_numbers():
+    html = render_report(full_results())
+    verdict = html[html.index('id="verdict"'):html.index('id="model-card"')]
+    assert "✓ PASS" in verdict and "Step-0 parity" in verdict
+    assert "Four-fifths rule, sex, torch" in verdict
+    assert "Worst disparity: " in verdict and "CI envelope [" in verdict
+    assert "99.77 %" in verdict  # twin agreement
+    assert "torch 0.852" in verdict  # mean accuracy (0.8515 to three decimals)
+    assert "! WARN" in verdict  # the small "Other" group and four-fifths violations
+
+
+def test_model_card_marks_unknown_fields_as_the_users_to_fill():
+    html = render_report(full_results())
+    card = html[html.index('id="model-card"'):html.index('id="data"')]
+    for heading in ("Model details", "Intended use", "Factors", "Metrics", "Evaluation data",
+                    "Training data", "Quantitative analyses", "Ethical considerations",
+                    "Caveats and recommendations"):
+        assert f"<h3>{heading}</h3>" in card
+    assert card.count("to be filled in by the model owner") >= 5
+    assert "MLP 90 → 64 → 32 → 2" in card
+
+
+def test_data_section_shows_provenance_licence_and_caveat():
+    html = render_report(full_results())
+    data = html[html.index('id="data"'):html.index('id="parity"')]
+    assert "CC BY 4.0" in data and "UCI Machine Learning Repository" in data
+    assert "Caveat." in data and "1994 US Census" in data
+    assert "Group sizes and base rates by <code>race</code>" in data
+
+
+def test_fairness_section_has_bars_with_error_bars_and_both_twins():
+    html = render_report(full_results())
+    fairness = html[html.index('id="fairness"'):html.index('id="mitigation"')]
+    assert fairness.count('class="whisker"') > 4
+    assert "torch (mean of 2 seeds)" in fairness and "keras (mean of 2 seeds)" in fairness
+    assert "four-fifths rule" in fairness
+    assert "Small groups." in fairness  # Other×Female and Other×Male have under 30 rows
+    assert "within seed noise" in fairness
+
+
+def test_mitigation_has_before_after_words_and_a_trade_off_chart():
+    html = render_report(full_results())
+    mitigation = html[html.index('id="mitigation"'):html.index('id="attribution"')]
+    assert "Accuracy vs disparity" in mitigation
+    assert "fairer" in mitigation  # the change is said in words, not only in colour
+    assert "no mitigation · torch" in mitigation and "reweighing · keras" in mitigation
+
+
+def test_attribution_and_benchmarks_render_from_loose_layouts():
+    html = render_report(full_results())
+    attribution = html[html.index('id="attribution"'):html.index('id="benchmarks"')]
+    assert "Global importance, top 5 features" in attribution
+    assert "agreement.spearman_rank_correlation" in attribution
+    assert "proxy_share.torch" in attribution
+    benchmarks = html[html.index('id="benchmarks"'):html.index('id="environment"')]
+    assert "4 ms" in benchmarks and "12 ms" in benchmarks and "AMD EPYC" in benchmarks
+
+
+@pytest.mark.parametrize("broken", [
+    lambda r: r.pop("parity"),
+    lambda r: r["parity"].pop("accuracy"),
+    lambda r: r.update(fairness={"twins": {}}),
+    lambda r: r.update(fairness={"unexpected": [1, 2, {"x": None}]}),
+    lambda r: r.update(mitigation={"reweighing": {"note": "no audits"}}),
+    lambda r: r.update(attribution={"method": "ig"}),
+    lambda r: r.update(benchmarks={"rows": [{"name": "x"}]}),
+    lambda r: r.update(benchmarks=[]),
+    lambda r: r.pop("environment"),
+    lambda r: r["data"].pop("groups"),
+    lambda r: r["fairness"]["twins"]["keras"].clear(),
+])
+def test_partial_or_unexpected_results_still_render(broken):
+    results = full_results()
+    broken(results)
+    html = render_report(results)
+    assert_well_formed(html)
+    assert {"verdict", "model-card", "environment"} <= set(section_ids(html))
+
+
+def test_user_data_is_escaped_never_markup():
+    html = render_report(poisoned_results())
+    assert "<script>alert" not in html and "<img" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert html.count("<script>") == 1  # ours, the sortable tables
+    assert_well_formed(html)
+
+
+def test_report_of_the_default_size_is_under_two_megabytes():
+    results = full_results()
+    assert len(render_report(results).encode("utf-8")) < 2_000_000
+
+
+def test_rendering_does_not_modify_the_results():
+    results = full_results()
+    before = copy.deepcopy(results)
+    render_report(results)
+    assert results == before
+
+
+def test_number_formatting_is_sensible():
+    assert number(12345) == "12,345"
+    assert number(0.85553712) == "0.856"
+    assert number(2.384185791015625e-07) == "2.38e-07"
+    assert number(None) == "—" and number(float("nan")) == "—" and number(True) == "yes"
+    assert signed(0.0123) == "+0.012" and signed(-0.5) == "−0.500" and signed(0.0) == "±0"
+    assert interval([0.1, 0.25]) == "[0.100, 0.250]" and interval(None) == "—"
+    assert duration(0.0042) == "4.2 ms" and duration(3e-6) == "3 µs" and duration(2.5) == "2.5 s"
+
+
+def test_charts_escape_labels_and_encode_meaning_beyond_colour():
+    bars = bar_chart([SCRIPT_PAYLOAD], {"torch": [Bar(0.4, 0.3, 0.5)], "keras": [Bar(0.5)]},
+                     title=IMG_PAYLOAD, value_label="rate")
+    assert "<script>" not in bars and "<img" not in bars
+    assert "url(#chart-" in bars  # the second series is hatched, not only recoloured
+    assert ">0.400<" in bars  # the value is printed
+    lines = line_chart({"seed 0": [(1, 1e-6), (2, 1e-3)], "seed 1": [(1, None), (2, 0.0)]},
+                       title="t", x_label="epoch", y_label="y", log_y=True)
+    assert 'stroke-dasharray' in lines
+    scatter = scatter_chart({"a": [Point(0.1, 0.8)], "b": [Point(0.2, 0.7)]}, title="t",
+                            x_label="x", y_label="y")
+    assert "<circle" in scatter and "<rect" in scatter  # distinct marker shapes
+    assert "No data" in bar_chart([], {}, title="t", value_label="v")
