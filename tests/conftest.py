@@ -26,6 +26,9 @@ hidden = [16, 8]
 seeds = {seeds}
 epochs = {epochs}
 batch_size = 128
+
+[attribution]
+n_rows = 200
 """
 
 

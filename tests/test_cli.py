@@ -85,6 +85,20 @@ def test_run_audits_fairness_and_mitigation_consistently_with_the_predictions(fi
     assert "sex" in threshold["before_after"]["keras"]["group_sets"]
 
 
+def test_run_explains_both_twins_and_checks_itself_against_captum(finished_run):
+    folder, _ = finished_run
+    attribution = json.loads((folder / "reports/small/results.json").read_text())["attribution"]
+    integrated = attribution["methods"]["integrated_gradients"]
+    assert set(integrated["twins"]) == {"torch/0", "keras/0", "torch/1", "keras/1"}
+    assert integrated["captum_check"]["max_abs_difference"] <= 1e-5
+    # Twins with the same seed share their weights' history: they explain alike.
+    for row in integrated["agreement"]["frameworks"]:
+        assert row["spearman"] > 0.9
+    shares = integrated["twins"]["torch/0"]["fairness"]["share"]
+    assert 0 < shares["sensitive"] <= shares["sensitive_or_proxy"] <= 1
+    assert attribution["methods"]["deeplift"]["twins"]["keras/0"]["status"] == "not_applicable"
+
+
 def test_two_runs_give_identical_numbers(finished_run, tmp_path):
     folder, _ = finished_run
     audit = write_small_audit(tmp_path)
@@ -101,7 +115,10 @@ def test_two_runs_give_identical_numbers(finished_run, tmp_path):
         for section in results["mitigation"].values():
             for twin in section.get("twins", []):
                 twin.pop("train_seconds")
-        keys = ("twins", "parity", "data", "network", "fairness", "mitigation")
+        for method in results["attribution"]["methods"].values():
+            for twin in method["twins"].values():
+                twin.pop("seconds", None)
+        keys = ("twins", "parity", "data", "network", "fairness", "mitigation", "attribution")
         return {key: results[key] for key in keys}
 
     assert without_timings(first) == without_timings(second)

@@ -70,6 +70,20 @@ def report(
 
 
 @app.command()
+def compare(
+    results: Annotated[list[Path], typer.Argument(help="Two or more results.json files.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
+        "compare.html"),
+) -> None:
+    """Compare runs side by side: every shared metric, its delta, whether the CIs overlap."""
+    from twinaudit.compare import write_comparison
+
+    if len(results) < 2:
+        raise TwinauditError("compare needs at least two results files")
+    typer.echo(str(write_comparison(results, output)))
+
+
+@app.command()
 def bench(
     audit: Annotated[Path, typer.Argument(help="The audit definition (TOML).")] = Path(
         "audits/adult.toml"),

@@ -145,6 +145,8 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
     if spec.audits.fairness:
         results["fairness"] = {"settings": audit_settings(spec),
                                **fairness_by_twin(predictions[0], spec)}
+    if spec.audits.attribution:
+        results["attribution"] = run_attribution(spec, dataset, twins)
     if spec.audits.mitigation:
         mitigation: dict = {}
         if reweighing:
@@ -170,6 +172,22 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
     report_path = write_atomic(output_dir / "report.html", render_report(results))
     results_path = write_results(output_dir / "results.json", results)
     return RunOutcome(results_path, predictions_path, report_path, results)
+
+
+def run_attribution(spec: AuditSpec, dataset: Dataset,
+                    twins: dict[tuple[str, int], Twin]) -> dict:
+    """Attributions of every twin, their agreement, and their weight on sensitive features."""
+    from twinaudit.attribution import attribution_audit
+
+    settings = spec.attribution
+    with torch_threads(spec.training.threads):
+        return attribution_audit(
+            twins, dataset, sensitive_columns=list(spec.data.sensitive_features),
+            proxy_columns=settings.proxy_columns or dataset.info.get("proxies", []),
+            n_rows=settings.n_rows or None, n_steps=settings.n_steps,
+            integration_method=settings.integration_method, baselines=settings.baselines,
+            methods=settings.methods, random_state=settings.random_state,
+        )
 
 
 def check_groups(spec: AuditSpec, dataset: Dataset) -> None:

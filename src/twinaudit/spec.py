@@ -99,6 +99,7 @@ class AuditsSection:
     parity: bool = True
     fairness: bool = True
     mitigation: bool = True
+    attribution: bool = True
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,24 @@ class MitigationSection:
 
 
 @dataclass(frozen=True)
+class AttributionSection:
+    """[attribution]: which methods explain the twins, on how many test rows."""
+
+    #: A seeded sample of test rows; 0 means every test row.
+    n_rows: int = 2000
+    n_steps: int = 50
+    integration_method: str = "gausslegendre"
+    #: "zeros" or "train_mean".
+    baselines: str = "train_mean"
+    methods: list[str] = field(default_factory=lambda: [
+        "integrated_gradients", "deeplift", "gradient_shap", "saliency", "input_x_gradient",
+        "shap_gradient", "shap_permutation"])
+    #: Columns that stand in for a sensitive feature (default: the data set's known proxies).
+    proxy_columns: list[str] = field(default_factory=list)
+    random_state: int = 0
+
+
+@dataclass(frozen=True)
 class BenchmarksSection:
     """[benchmarks]: what ``twinaudit bench`` measures against."""
 
@@ -156,6 +175,7 @@ class AuditSpec:
     audits: AuditsSection = field(default_factory=AuditsSection)
     fairness: FairnessSection = field(default_factory=FairnessSection)
     mitigation: MitigationSection = field(default_factory=MitigationSection)
+    attribution: AttributionSection = field(default_factory=AttributionSection)
     benchmarks: BenchmarksSection = field(default_factory=BenchmarksSection)
 
     @property
@@ -202,6 +222,7 @@ _SECTIONS: dict[str, type] = {
     "audits": AuditsSection,
     "fairness": FairnessSection,
     "mitigation": MitigationSection,
+    "attribution": AttributionSection,
     "benchmarks": BenchmarksSection,
 }
 
@@ -354,6 +375,21 @@ def _check_values(spec: AuditSpec) -> None:
             f"sensitive features among {sorted(sensitive)}", mitigation.reweigh_on)
     require(set(spec.threshold_on) <= sensitive, "mitigation.threshold_on",
             f"sensitive features among {sorted(sensitive)}", mitigation.threshold_on)
+    attribution = spec.attribution
+    from twinaudit.attribution.integrated_gradients import METHODS as QUADRATURE_METHODS
+    from twinaudit.attribution.methods import METHODS
+
+    require(set(attribution.methods) <= set(METHODS), "attribution.methods",
+            f"names among {sorted(METHODS)}", attribution.methods)
+    require(attribution.n_rows >= 0, "attribution.n_rows", "an integer >= 0 (0: all rows)",
+            attribution.n_rows)
+    require(attribution.n_steps >= 1, "attribution.n_steps", "an integer >= 1",
+            attribution.n_steps)
+    require(attribution.baselines in ("zeros", "train_mean"), "attribution.baselines",
+            "'zeros' or 'train_mean'", attribution.baselines)
+    require(attribution.integration_method in QUADRATURE_METHODS,
+            "attribution.integration_method", f"one of {sorted(QUADRATURE_METHODS)}",
+            attribution.integration_method)
     target = spec.benchmarks.target_validation_accuracy
     require(0 < target <= 1, "benchmarks.target_validation_accuracy", "a number in (0, 1]",
             target)
