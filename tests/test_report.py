@@ -66,7 +66,8 @@ def base_results(name: str = "adult") -> dict:
                             "race": {"test": race, "train": race}},
                  "source": "UCI Machine Learning Repository", "licence": "CC BY 4.0",
                  "sha256": {"adult.data": "5b00"}, "split": "official test split",
-                 "proxies": ["relationship"], "sensitive_as_inputs": True, "split_seed": 0},
+                 "proxies": ["relationship"], "sensitive_as_inputs": True, "split_seed": 0,
+                 "caveat": "A benchmark, not a basis for decisions about people."},
         "network": {"kind": "mlp", "n_inputs": 90, "hidden": [64, 32], "n_outputs": 2,
                     "activation": "relu", "n_parameters": 7970},
         "training": {"epochs": 4, "batch_size": 256, "learning_rate": 0.001},
@@ -122,20 +123,48 @@ def full_results() -> dict:
     results["mitigation"] = {"reweighing": {"columns": ["sex"],
                                             "fairness": twin_fairness(shift=0.1)}}
     features = ["age", "capital_gain", "sex=Male", "relationship=Husband", "hours_per_week"]
-    results["attribution"] = {
-        "method": "integrated_gradients",
-        "global_importance": {fw: {f: 0.5 / (i + 1) + 0.01 * j for i, f in enumerate(features)}
-                              for j, fw in enumerate(FRAMEWORKS)},
-        "agreement": {"spearman_rank_correlation": 0.94, "top_10_overlap": 0.9},
-        "sensitive_share": {fw: {"Female": 0.08, "Male": 0.11} for fw in FRAMEWORKS},
-        "proxy_share": {fw: 0.21 for fw in FRAMEWORKS},
-    }
+    results["attribution"] = attribution_results(features)
     results["benchmarks"] = {
         "rows": [{"name": "predict_batch", "framework": fw, "median_s": m, "iqr_s": m / 10,
                   "ratio": m / 0.004, "samples_s": [m] * 5} for fw, m in
                  (("torch", 0.004), ("keras", 0.012))],
         "machine": {"processor": "AMD EPYC", "cpu_count": 2}}
     return results
+
+
+def attribution_results(features: list[str]) -> dict:
+    """The layout of twinaudit.attribution.attribution_audit, two seeds per framework."""
+
+    def twin(framework: str, seed: int) -> dict:
+        return {"status": "ok", "global_importance": [
+                    0.5 / (i + 1) + 0.01 * (framework == "keras") + 0.001 * seed
+                    for i in range(len(features))],
+                "completeness": {"relative_delta": 0.004, "flagged": False},
+                "fairness": {"share": {"sensitive": 0.08, "proxy": 0.21,
+                                       "sensitive_or_proxy": 0.29}}}
+
+    agreement = {"spearman": 0.94, "top_k_overlap": 0.9, "cosine_median": 0.99,
+                 "cosine_p5": 0.97}
+    return {
+        "target": "log-odds of class 1", "feature_names": features,
+        "settings": {"n_rows": 200, "n_steps": 50, "integration_method": "gausslegendre",
+                     "baselines": "train_mean"},
+        "columns": {"sensitive": ["sex"], "proxy": ["relationship"]},
+        "methods": {
+            "integrated_gradients": {
+                "twins": {f"{fw}/{seed}": twin(fw, seed) for fw in FRAMEWORKS
+                          for seed in (0, 1)},
+                "agreement": {"summary": {"frameworks": agreement,
+                                          "seeds": {**agreement, "spearman": 0.81}}},
+                "captum_check": {"twin": "torch/0", "n_rows": 200,
+                                 "max_abs_difference": 2e-7}},
+            "deeplift": {
+                "twins": {"torch/0": twin("torch", 0),
+                          "keras/0": {"status": "not_applicable",
+                                      "reason": "captum explains PyTorch models only"}},
+                "agreement": {"summary": {"frameworks": None, "seeds": None}}},
+        },
+    }
 
 
 def poisoned_results() -> dict:
@@ -150,8 +179,7 @@ def poisoned_results() -> dict:
     results["data"]["label"] = IMG_PAYLOAD
     results["fairness"] = twin_fairness(sex=payload_sex)
     results["mitigation"] = {IMG_PAYLOAD: {"fairness": twin_fairness(shift=0.1, sex=payload_sex)}}
-    results["attribution"]["global_importance"] = {
-        fw: {SCRIPT_PAYLOAD: 0.4, IMG_PAYLOAD: 0.3} for fw in FRAMEWORKS}
+    results["attribution"] = attribution_results([SCRIPT_PAYLOAD, IMG_PAYLOAD, "age"])
     results["benchmarks"]["rows"][0]["name"] = IMG_PAYLOAD
     return results
 
@@ -283,7 +311,7 @@ def test_data_section_shows_provenance_licence_and_caveat():
     html = render_report(full_results())
     data = html[html.index('id="data"'):html.index('id="parity"')]
     assert "CC BY 4.0" in data and "UCI Machine Learning Repository" in data
-    assert "Caveat." in data and "1994 US Census" in data
+    assert "Caveat." in data and "not a basis for decisions" in data
     assert "Group sizes and base rates by <code>race</code>" in data
 
 
@@ -305,12 +333,15 @@ def test_mitigation_has_before_after_words_and_a_trade_off_chart():
     assert "no mitigation · torch" in mitigation and "reweighing · keras" in mitigation
 
 
-def test_attribution_and_benchmarks_render_from_loose_layouts():
+def test_attribution_shows_importance_agreement_shares_and_what_did_not_apply():
     html = render_report(full_results())
     attribution = html[html.index('id="attribution"'):html.index('id="benchmarks"')]
-    assert "Global importance, top 5 features" in attribution
-    assert "agreement.spearman_rank_correlation" in attribution
-    assert "proxy_share.torch" in attribution
+    assert "global importance, top 5 features" in attribution
+    assert "torch (mean of 2 seeds)" in attribution and "keras (mean of 2 seeds)" in attribution
+    assert "0.940" in attribution and "0.810" in attribution  # frameworks vs seeds
+    assert "relationship" in attribution and "0.290" in attribution
+    assert "captum explains PyTorch models only" in attribution
+    assert "2.00e-07" in attribution
     benchmarks = html[html.index('id="benchmarks"'):html.index('id="environment"')]
     assert "4 ms" in benchmarks and "12 ms" in benchmarks and "AMD EPYC" in benchmarks
 

@@ -7,6 +7,7 @@ stderr and exit status 2 — never a traceback.
 
 from __future__ import annotations
 
+import logging
 import shlex
 import sys
 from pathlib import Path
@@ -145,6 +146,9 @@ def main() -> None:
     """Console entry point: user errors become one line and exit status 2."""
     from twinaudit.gate import GateInputError
 
+    # Each Keras twin compiles its own train step on purpose; TensorFlow's warning about
+    # "many tf.function traces" is not news to a twinaudit user.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
         # Standalone mode lets typer report its own usage errors (exit 2) and handle Exit.
         app()

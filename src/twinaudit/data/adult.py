@@ -34,6 +34,10 @@ INFO = {
     "sha256": SHA256,
     "split": "official adult.test as the test split; a seeded validation split of adult.data",
     "proxies": ["relationship", "marital_status"],
+    "caveat": "Extracted from the 1994 US Census: incomes are not inflation-adjusted, 'sex' is "
+              "recorded as binary and 'race' in five coarse categories; small groups "
+              "(Amer-Indian-Eskimo, Other) give wide intervals. A benchmark, not a basis for "
+              "decisions about people.",
 }
 
 

@@ -16,18 +16,8 @@ from typing import Any
 from twinaudit.report.charts import Bar, bar_chart, line_chart
 from twinaudit.report.fairness_view import fairness_section, mitigation_section, worst_disparity
 from twinaudit.report.formatting import is_number, number
-from twinaudit.report.tree import find, flatten
+from twinaudit.report.tree import flatten
 
-#: Caveats for bundled data sets, until the data registry records them itself.
-KNOWN_CAVEATS = {
-    "adult": "Extracted from the 1994 US Census: incomes are not inflation-adjusted, 'sex' is "
-             "recorded as binary and 'race' in five coarse categories; small groups "
-             "(Amer-Indian-Eskimo, Other) give wide intervals. A benchmark, not a basis for "
-             "decisions about people.",
-    "compas": "COMPAS recidivism scores from Broward County, Florida (ProPublica, 2016): the "
-              "label is re-arrest, not re-offence, and arrests themselves reflect policing "
-              "patterns. Contested as a benchmark; read any disparity here with that in mind.",
-}
 TOP_FEATURES = 15
 
 
@@ -179,7 +169,7 @@ def model_card_section(results: dict) -> list[dict]:
         {"heading": "Quantitative analyses", "fields": [
             ("Unitary and intersectional results", "see Fairness and Twin parity below")]},
         {"heading": "Ethical considerations", "fields": [
-            ("Data caveat", data.get("caveat") or KNOWN_CAVEATS.get(str(data.get("name")))),
+            ("Data caveat", data.get("caveat")),
             ("Risks, harms and mitigations in deployment", None)]},
         {"heading": "Caveats and recommendations", "fields": [
             ("From this run", "results on one data split; intervals are bootstrap intervals "
@@ -205,7 +195,7 @@ def data_section(results: dict) -> dict | None:
         groups.append({"feature": feature, "splits": list(by_split), "rows": [
             {"group": name, "by_split": {split: by_split[split].get(name) or {}
                                          for split in by_split}} for name in names]})
-    caveats = data.get("caveats") or data.get("caveat") or KNOWN_CAVEATS.get(str(data.get("name")))
+    caveats = data.get("caveat")
     return {"data": data, "splits": splits, "groups": groups,
             "caveats": [caveats] if isinstance(caveats, str) else list(caveats or []),
             "sha256": data.get("sha256") if isinstance(data.get("sha256"), Mapping) else {}}
@@ -237,61 +227,83 @@ def parity_section(results: dict) -> dict | None:
 
 
 def attribution_section(results: dict) -> dict | None:
-    """Global importance bars per twin side by side, agreement, sensitive and proxy shares.
+    """Global importance of both twins side by side, twin agreement against seed noise,
+    attribution share on sensitive features and proxies, and what could not be computed.
 
-    The attribution layout is recognised loosely: a mapping of feature name to number under a
-    key naming ``importance`` is a twin's global importance; scalar figures whose path names
-    ``agreement`` or ``share`` go to their own tables, everything else to "other figures".
+    Every figure of a framework is the mean over its seeds; agreement "between frameworks"
+    compares twins of the same seed, "between seeds" twins of one framework.
     """
     attribution = results.get("attribution")
-    if not isinstance(attribution, Mapping) or not attribution:
+    if not isinstance(attribution, Mapping) or not isinstance(attribution.get("methods"), Mapping):
         return None
-    importances = _importances(attribution)
-    charts = _importance_charts(importances)
-    leaves = flatten(attribution, skip=lambda path: "importance" in path.rsplit(".", 1)[-1])
-    scalars = {path: value for path, value in leaves.items()
-               if is_number(value) or isinstance(value, str | bool)}
-    tables = {"agreement": {}, "shares": {}, "other": {}}
-    for path, value in scalars.items():
-        lowered = path.lower()
-        kind = "agreement" if "agreement" in lowered or "correlation" in lowered else \
-            "shares" if "share" in lowered or "proxy" in lowered or "sensitive" in lowered \
-            else "other"
-        tables[kind][path] = value
-    return {"charts": charts, "tables": tables}
+    features = list(attribution.get("feature_names") or [])
+    methods = attribution["methods"]
+    agreement, shares, skipped, completeness = [], [], [], []
+    for method, outcome in methods.items():
+        twins = outcome.get("twins") or {}
+        summary = get(outcome, "agreement", "summary") or {}
+        agreement.append({"method": method, "frameworks": summary.get("frameworks"),
+                          "seeds": summary.get("seeds")})
+        for framework, entries in _twins_by_framework(twins).items():
+            ok = [entry for entry in entries if entry.get("status") == "ok"]
+            if not ok:
+                reasons = {entry.get("reason") or entry.get("error") or entry.get("status")
+                           for entry in entries}
+                skipped.append({"method": method, "framework": framework,
+                                "status": entries[0].get("status"),
+                                "reason": "; ".join(sorted(map(str, reasons)))})
+                continue
+            shares.append({"method": method, "framework": framework, **{
+                kind: _mean([get(entry, "fairness", "share", kind) for entry in ok])
+                for kind in ("sensitive", "proxy", "sensitive_or_proxy")}})
+            if method == "integrated_gradients":
+                completeness.append({"framework": framework, **{
+                    key: _mean([get(entry, "completeness", key) for entry in ok])
+                    for key in ("relative_delta", "median_row_relative_delta")},
+                    "flagged": any(get(entry, "completeness", "flagged") for entry in ok)})
+    chart = _importance_chart(methods.get("integrated_gradients"), features)
+    return {"settings": attribution.get("settings") or {}, "target": attribution.get("target"),
+            "columns": attribution.get("columns") or {}, "chart": chart,
+            "agreement": agreement, "shares": shares, "skipped": skipped,
+            "completeness": completeness,
+            "captum_check": get(methods, "integrated_gradients", "captum_check")}
 
 
-def _importances(attribution: Mapping) -> dict[str, dict[str, float]]:
-    def is_importance(node: Any) -> bool:
-        return (isinstance(node, Mapping) and len(node) >= 2
-                and all(is_number(_importance_value(v)) for v in node.values()))
-
-    found: dict[str, dict[str, float]] = {}
-    for path, node in find(attribution, is_importance):
-        if not any("importance" in str(key) for key in path):
-            continue
-        name = " · ".join(str(k) for k in path if "importance" not in str(k)) or "twin"
-        found[name] = {str(k): float(_importance_value(v)) for k, v in node.items()}
-    return found
+def _twins_by_framework(twins: Mapping) -> dict[str, list[Mapping]]:
+    """Twin entries keyed "framework/seed", grouped by framework."""
+    grouped: dict[str, list[Mapping]] = {}
+    for key, entry in twins.items():
+        if isinstance(entry, Mapping):
+            grouped.setdefault(str(key).split("/")[0], []).append(entry)
+    return grouped
 
 
-def _importance_value(value: Any) -> Any:
-    return value.get("mean", value.get("value")) if isinstance(value, Mapping) else value
+def _mean(values: list) -> float | None:
+    numbers = [float(v) for v in values if is_number(v)]
+    return sum(numbers) / len(numbers) if numbers else None
 
 
-def _importance_charts(importances: dict[str, dict[str, float]]) -> list:
-    if not importances:
-        return []
-    # Side by side: one chart, one bar per twin for each of the top features overall.
-    overall: dict[str, float] = {}
-    for values in importances.values():
-        for feature, value in values.items():
-            overall[feature] = max(overall.get(feature, 0.0), abs(value))
-    top = sorted(overall, key=overall.get, reverse=True)[:TOP_FEATURES]
-    series = {name: [Bar(values.get(feature)) for feature in top]
-              for name, values in importances.items()}
-    return [bar_chart(top, series, title=f"Global importance, top {len(top)} features",
-                      value_label="mean |attribution|", digits=3)]
+def _importance_chart(outcome: Any, features: list[str]):
+    """Mean |attribution| per feature, both frameworks side by side, top features overall."""
+    if not isinstance(outcome, Mapping) or not features:
+        return None
+    importance: dict[str, list[float]] = {}
+    for framework, entries in _twins_by_framework(outcome.get("twins") or {}).items():
+        rows = [entry["global_importance"] for entry in entries
+                if entry.get("status") == "ok" and len(entry.get("global_importance") or [])
+                == len(features)]
+        if rows:
+            importance[framework] = [sum(column) / len(rows) for column in zip(*rows)]
+    if not importance:
+        return None
+    overall = [max(values[i] for values in importance.values()) for i in range(len(features))]
+    top = sorted(range(len(features)), key=lambda i: overall[i], reverse=True)[:TOP_FEATURES]
+    series = {f"{framework} (mean of {len(_twins_by_framework(outcome['twins'])[framework])} "
+              "seeds)": [Bar(values[i]) for i in top]
+              for framework, values in importance.items()}
+    return bar_chart([features[i] for i in top], series,
+                     title=f"Integrated Gradients: global importance, top {len(top)} features",
+                     value_label="mean |attribution| (log-odds)", digits=3)
 
 
 # ---------------------------------------------------------------------------------------------

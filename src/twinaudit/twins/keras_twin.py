@@ -7,6 +7,8 @@ runs on whichever Keras backend is configured; results record which one it was.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
@@ -14,8 +16,27 @@ import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chatter, not ours
 
-import keras  # noqa: E402
-from keras import ops  # noqa: E402
+
+@contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Hide what C++ code writes to file descriptor 2 (Python's own errors still raise).
+
+    TensorFlow's native logger prints an absl banner and a oneDNN notice at import whatever
+    TF_CPP_MIN_LOG_LEVEL says; they are not ours to show on every ``twinaudit run``.
+    """
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+with _native_stderr_silenced():
+    import keras  # noqa: E402
+    from keras import ops  # noqa: E402
 
 from twinaudit.train import Schedule  # noqa: E402
 from twinaudit.twins.base import Twin  # noqa: E402
