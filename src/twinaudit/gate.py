@@ -24,7 +24,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +32,8 @@ from typing import Any
 from xml.etree import ElementTree
 
 import numpy as np
+
+from twinaudit.results import SCHEMA_VERSION, write_atomic
 
 __all__ = [
     "SUPPORTED_SCHEMA_VERSION",
@@ -66,7 +67,7 @@ __all__ = [
 
 # The results schema this gate understands. Kept here (rather than imported from results.py)
 # so the gate can read and reject documents without importing the rest of the package.
-SUPPORTED_SCHEMA_VERSION = 1
+SUPPORTED_SCHEMA_VERSION = SCHEMA_VERSION
 RESULTS_KIND = "twinaudit.results"
 DEFAULT_RULES_PATH = Path(__file__).with_name("rules") / "default.toml"
 
@@ -1157,7 +1158,7 @@ def write_junit(report: GateReport, path: str | os.PathLike[str]) -> Path:
     ElementTree.indent(suite)
     payload = ElementTree.tostring(suite, encoding="utf-8", xml_declaration=True) + b"\n"
     target = Path(path)
-    _write_atomically(target, payload)
+    write_atomic(target, payload)
     return target
 
 
@@ -1176,21 +1177,6 @@ def _add_testcase(suite: ElementTree.Element, report: GateReport, check: Check) 
         ElementTree.SubElement(case, "skipped", {"message": text})
     elif check.verdict is Verdict.WARN:
         ElementTree.SubElement(case, "system-out").text = text
-
-
-def _write_atomically(target: Path, payload: bytes) -> None:
-    # A reader (or a crash) must never see half a file: write beside it, then rename over it.
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle = tempfile.NamedTemporaryFile(dir=target.parent, prefix=f".{target.name}.", delete=False)
-    try:
-        with handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(handle.name, target)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
 
 
 # --------------------------------------------------------------------------------------------
@@ -1228,5 +1214,5 @@ def promote_baseline(
             f"found {name!r}"
         )
     target = Path(baseline_dir) / f"{name}.json"
-    _write_atomically(target, source.read_bytes())
+    write_atomic(target, source.read_bytes())
     return target
