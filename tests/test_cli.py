@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pandas as pd
 import pytest
@@ -170,3 +171,49 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, write, expec
     assert lines[0].startswith("twinaudit: ") and expected in lines[0]
     assert "Traceback" not in completed.stderr
     assert not (tmp_path / "reports").exists() and not (tmp_path / "models").exists()
+
+
+def test_gate_on_a_real_run_passes_itself_and_catches_an_accuracy_regression(finished_run,
+                                                                            tmp_path):
+    folder, _ = finished_run
+    results = folder / "reports/small/results.json"
+    junit = tmp_path / "gate.xml"
+    same = twinaudit("gate", results, "--baseline", results, "--junit", junit, cwd=tmp_path)
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "gate PASSED" in same.stdout
+    assert ElementTree.parse(junit).getroot().tag == "testsuite"
+
+    better = json.loads(results.read_text())
+    better["parity"]["accuracy"]["by_framework"]["torch"]["mean"] += 0.05
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps(better))
+    regressed = twinaudit("gate", results, "--baseline", baseline, cwd=tmp_path)
+    assert regressed.returncode == 1
+    assert "FAIL" in regressed.stdout and "accuracy.no_drop" in regressed.stdout
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    ("rules", "not valid TOML"),
+    ("schema", "schema_version"),
+    ("unknown path", "unknown path 'parit.step0'"),
+])
+def test_gate_input_errors_exit_2_with_one_line(finished_run, tmp_path, breakage, expected):
+    folder, _ = finished_run
+    results = folder / "reports/small/results.json"
+    arguments = ["gate", results, "--baseline", results]
+    if breakage == "rules":
+        (tmp_path / "rules.toml").write_text("[[rule]\nname=")
+        arguments += ["--rules", tmp_path / "rules.toml"]
+    elif breakage == "unknown path":
+        (tmp_path / "rules.toml").write_text('[[rule]]\nname = "x"\npath = "parit.step0"\n'
+                                             "max = 1\n")
+        arguments += ["--rules", tmp_path / "rules.toml"]
+    else:
+        other = json.loads(results.read_text())
+        other["schema_version"] = 99
+        (tmp_path / "other.json").write_text(json.dumps(other))
+        arguments[1] = tmp_path / "other.json"
+    completed = twinaudit(*arguments, cwd=tmp_path)
+    assert completed.returncode == 2
+    lines = completed.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0] and "Traceback" not in completed.stderr

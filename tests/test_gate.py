@@ -196,7 +196,8 @@ def test_baseline_of_another_schema_version_is_an_input_error() -> None:
         ('[[rule]]\nname = "x"\npath = "a"\nmax = "high"', "'max' must be a finite number"),
         ('[[rule]]\nname = "x"\npath = "a"\nmin = 2\nmax = 1', "min .* is above max"),
         ('[[rule]]\nname = "x"\npath = "a"\nmax = 1\nseverity = "loud"', "severity"),
-        ('[[rule]]\nname = "x"\npath = "a"\nmax = 1\n' * 2, "twice"),
+        ('[[rule]]\nname = "x"\npath = "data.a"\nmax = 1\n' * 2, "twice"),
+        ('[[rule]]\nname = "x"\npath = "parit.step0"\nmax = 1', "unknown path 'parit.step0'"),
         ('[[rule]]\nname = "x"\npath = "r[*].v"\nmax_drop = 0.1', r"\[\*\] cannot be paired"),
         ('[[rule]]\nname = "x"\npath = "a"\nmax_ratio = 1.1\nmax = 2', "cannot be combined"),
         ('[[rules]]\nname = "x"', "unknown top-level key 'rules'"),
@@ -497,7 +498,7 @@ path = "benchmarks.rows[*].ratio"
 max = 1.05
 [[rule]]
 name = "skipped"
-path = "absent"
+path = "attribution.absent"
 max = 1
 required = false
 """,
@@ -588,3 +589,15 @@ def test_parse_rules_accepts_a_table_from_an_audit_file() -> None:
     assert evaluate(make_results(), None, rules).exit_code == 0
     with pytest.raises(GateInputError, match="audits/adult.toml"):
         parse_rules({"rule": [{"name": "gap", "path": "a"}]}, source="audits/adult.toml")
+
+
+def test_a_value_undefined_in_both_runs_is_skipped_but_one_that_vanished_fails(tmp_path):
+    rules = one_rule(tmp_path, 'path = "parity.accuracy.difference"\nmax_increase = 0.01')
+    results, baseline = make_results(), make_results()
+    results["parity"]["accuracy"]["difference"] = None
+    baseline["parity"]["accuracy"]["difference"] = None
+    (check,) = evaluate(results, baseline, rules).checks
+    assert check.verdict is Verdict.SKIPPED and "not computable" in check.message
+    baseline["parity"]["accuracy"]["difference"] = 0.001
+    (check,) = evaluate(results, baseline, rules).checks
+    assert check.verdict is Verdict.FAIL

@@ -33,7 +33,7 @@ from xml.etree import ElementTree
 
 import numpy as np
 
-from twinaudit.results import SCHEMA_VERSION, write_atomic
+from twinaudit.results import SCHEMA_VERSION, SECTIONS, write_atomic
 
 __all__ = [
     "SUPPORTED_SCHEMA_VERSION",
@@ -575,6 +575,12 @@ def _parse_rule(entry: Any, index: int, source: str) -> Rule:
         description=_optional_text(entry, "description", fail) or "",
     )
     _check_consistency(rule, entry, fail)
+    first = rule.segments[0]
+    if isinstance(first, Key) and not first.is_pattern and first.name not in SECTIONS:
+        # A typo in a section name is the rules file's fault (exit 2); a documented section
+        # whose metric is missing from a run is a regression (exit 1, fails closed).
+        raise fail(f"unknown path {path!r}: {first.name!r} is not a section of results.json "
+                   f"(expected one of {', '.join(SECTIONS)})")
     return rule
 
 
@@ -888,6 +894,11 @@ def _missing(rule: Rule, path: str, message: str) -> Check:
 def _judge_bounds(rule: Rule, path: str, current: Match, previous: Match | None) -> Check:
     value = current.value
     baseline_value = previous.value if previous is not None else None
+    if rule.needs_baseline and value is None and baseline_value is None:
+        # Undefined in both runs (null: e.g. a disparity with no privileged group named):
+        # nothing regressed, and nothing passed either.
+        return _check(rule, path, Verdict.SKIPPED, expected=_describe_bounds(rule),
+                      message="not computable (null) in the results and the baseline")
     problems = _absolute_problems(rule, value)
     if rule.needs_baseline and not problems:
         problems = _relative_problems(rule, current, baseline_value)

@@ -22,6 +22,10 @@ import numpy as np
 
 SCHEMA_VERSION = 1
 RESULTS_KIND = "twinaudit.results"
+#: The top-level keys of schema 1 (docs/results-schema.md); optional sections may be absent.
+SECTIONS = ("schema_version", "kind", "twinaudit_version", "audit", "environment", "data",
+            "network", "training", "twins", "parity", "fairness", "mitigation", "attribution",
+            "benchmarks", "outputs", "run_seconds")
 _PACKAGES = ("twinaudit", "numpy", "pandas", "scikit-learn", "torch", "tensorflow-cpu", "keras",
              "fairlearn", "captum", "shap", "jinja2")
 
