@@ -56,3 +56,16 @@ def test_missing_file_is_a_spec_error(tmp_path):
 def test_integers_are_accepted_as_floats(tmp_path):
     spec = load_spec(write(tmp_path, VALID + "[training]\nlearning_rate = 1\n"))
     assert spec.training.learning_rate == 1.0 and isinstance(spec.training.learning_rate, float)
+
+
+def test_an_audit_can_carry_its_own_gate_rules(tmp_path):
+    from twinaudit.gate import load_rules
+
+    rules = '[[gate.rule]]\nname = "tight"\npath = "parity.step0.max_abs_logit_diff"\nmax = 1e-6\n'
+    path = write(tmp_path, VALID + rules)
+    load_spec(path)  # the rules are valid, so the spec is
+    (rule,) = load_rules(path)
+    assert rule.name == "tight" and rule.maximum == 1e-6
+    bad = write(tmp_path, VALID + rules.replace("max = 1e-6", "maxx = 1"))
+    with pytest.raises(SpecError, match=r"\[gate\].*unknown key 'maxx'"):
+        load_spec(bad)

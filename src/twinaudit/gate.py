@@ -501,14 +501,17 @@ def load_rules(path: str | os.PathLike[str] | None = None) -> list[Rule]:
         raise GateInputError(f"{source}: not valid TOML: {error}") from error
     except OSError as error:
         raise GateInputError(f"{source}: cannot read rules file: {error.strerror}") from error
+    if "rule" not in table and isinstance(table.get("gate"), Mapping):
+        # An audit definition carrying its own rules under [[gate.rule]].
+        return parse_rules(table["gate"], source=f"{source} [gate]")
     return parse_rules(table, source=str(source))
 
 
 def parse_rules(table: Mapping[str, Any], *, source: str = "<rules>") -> list[Rule]:
     """Validate an already-parsed rules table ``{"rule": [{...}, ...]}``.
 
-    Audit definitions may carry their own rules; pass their table here with ``source`` naming
-    the file, so errors point at it.
+    Audit definitions may carry their own rules as ``[[gate.rule]]`` tables: ``load_rules``
+    accepts such a file too, and ``source`` names it so errors point at it.
     """
     unknown = sorted(set(table) - {"rule"})
     if unknown:

@@ -246,8 +246,23 @@ def load_spec(path: str | Path) -> AuditSpec:
 
 
 def spec_from_dict(raw: dict[str, Any], *, source: Path) -> AuditSpec:
-    """Validate an already-parsed TOML document (see :func:`load_spec`)."""
-    unknown = sorted(set(raw) - set(_SECTIONS))
+    """Validate an already-parsed TOML document (see :func:`load_spec`).
+
+    A ``[gate]`` section holds the audit's own gate rules (``[[gate.rule]]``); they are
+    validated here by the gate's own parser, so a bad rule stops ``twinaudit run`` early, and
+    ``twinaudit gate --rules AUDIT.toml`` uses them.
+    """
+    raw = dict(raw)
+    gate_rules = raw.pop("gate", None)
+    if gate_rules is not None:
+        from twinaudit.gate import GateInputError, parse_rules
+
+        try:
+            parse_rules(gate_rules if isinstance(gate_rules, dict) else {},
+                        source=f"{source} [gate]")
+        except GateInputError as error:
+            raise SpecError(str(error)) from None
+    unknown = sorted(set(raw) - set(_SECTIONS) - {"gate"})
     if unknown:
         raise SpecError(
             f"{source}: unknown section [{unknown[0]}] (expected one of: {', '.join(_SECTIONS)})"
