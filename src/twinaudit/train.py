@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -34,12 +34,8 @@ class Schedule:
 
     @classmethod
     def from_section(cls, section: TrainingSection) -> Schedule:
-        return cls(
-            epochs=section.epochs, batch_size=section.batch_size,
-            learning_rate=section.learning_rate, beta_1=section.beta_1, beta_2=section.beta_2,
-            epsilon=section.epsilon, early_stopping=section.early_stopping,
-            patience=section.patience,
-        )
+        """The schedule part of ``[training]`` (its other keys say which twins, not how)."""
+        return cls(**{f.name: getattr(section, f.name) for f in fields(cls)})
 
 
 @contextmanager
