@@ -23,7 +23,9 @@ def training_progress(spec: AuditSpec, *, enabled: bool = True) -> Iterator:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     training = spec.training
-    total = len(training.seeds) * len(training.frameworks) * training.epochs
+    # Reweighing trains every twin a second time, with the mitigation weights.
+    rounds = 2 if spec.audits.mitigation and spec.mitigation.reweighing else 1
+    total = rounds * len(training.seeds) * len(training.frameworks) * training.epochs
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                   console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("training", total=total)
