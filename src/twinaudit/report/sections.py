@@ -310,8 +310,10 @@ def _importance_chart(outcome: Any, features: list[str]):
 # 8. Benchmarks
 
 
-BENCHMARK_COLUMNS = ("name", "framework", "median_s", "iqr_s", "mean_s", "min_s", "ratio",
-                     "ratio_ci", "rounds", "n_samples", "accuracy")
+#: The columns a reader compares; every other figure of a row stays in results.json.
+BENCHMARK_COLUMNS = ("name", "framework", "implementation", "median_s", "p99_s", "ratio",
+                     "ratio_ci", "reference", "accuracy", "rows_per_second",
+                     "seconds_to_target", "peak_memory_mib", "rounds")
 
 
 def benchmarks_section(results: dict) -> dict | None:
@@ -320,18 +322,23 @@ def benchmarks_section(results: dict) -> dict | None:
     if not isinstance(rows, list) or not rows:
         return None
     rows = [row for row in rows if isinstance(row, Mapping)]
-    present = {key for row in rows for key, value in row.items()
-               if not isinstance(value, list | dict) or key.endswith("_ci")}
-    columns = [c for c in BENCHMARK_COLUMNS if c in present] + sorted(
-        present - set(BENCHMARK_COLUMNS))
+    present = {key for row in rows for key, value in row.items() if value is not None}
+    columns = [c for c in BENCHMARK_COLUMNS if c in present]
     series: dict[str, list[Bar | None]] = {}
-    names = list(dict.fromkeys(str(row.get("name")) for row in rows))
-    for row in rows:
-        framework = str(row.get("framework", "—"))
-        series.setdefault(framework, [None] * len(names))
+    # The chart is for comparisons measured side by side (twin vs plain); times of different
+    # operations span microseconds to seconds and belong in the table.
+    compared = {str(row.get("name")) for row in rows if row.get("implementation") == "plain"}
+    charted = [row for row in rows if str(row.get("name")) in compared] or rows
+    names = list(dict.fromkeys(str(row.get("name")) for row in charted))
+    for row in charted:
+        label = " ".join(str(row[key]) for key in ("framework", "implementation")
+                         if row.get(key) and row.get(key) != "twin") or "—"
+        series.setdefault(label, [None] * len(names))
         if is_number(row.get("median_s")):
-            series[framework][names.index(str(row.get("name")))] = Bar(row["median_s"] * 1e3)
-    chart = bar_chart(names, series, title="Median time per benchmark", value_label="ms",
+            series[label][names.index(str(row.get("name")))] = Bar(row["median_s"] * 1e3)
+    title = ("Median time, twin vs plain code in the same run" if compared
+             else "Median time per benchmark")
+    chart = bar_chart(names, series, title=title, value_label="ms",
                       digits=2) if any(b for bars in series.values() for b in bars) else None
     machine = benchmarks.get("machine") if isinstance(benchmarks, Mapping) else None
     return {"rows": rows, "columns": columns, "chart": chart,
