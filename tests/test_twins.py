@@ -191,3 +191,30 @@ def test_twins_are_scikit_learn_classifiers(framework, small_dataset):
                                   probabilities.argmax(axis=1))
     # Better than always predicting the majority class (about 0.76 on Adult).
     assert 0.78 < copy.score(small_dataset.test.X, small_dataset.test.y) <= 1.0
+
+
+def test_l2_regularisation_is_the_same_in_both_frameworks(batch):
+    # Keras adds l2 · sum(kernel²) to the loss; the torch twin must add exactly that.
+    X, y = batch
+    network = MLPSpec(n_inputs=X.shape[1], hidden=(8,), l2=0.05)
+    updates = {}
+    for framework in FRAMEWORKS:
+        twin = twin_class(framework)(network, GRADIENT_SCHEDULE, random_state=3).initialize()
+        before = twin.get_weights()
+        twin.train_step(X, y)
+        updates[framework] = {k: v - before[k] for k, v in twin.get_weights().items()}
+    assert_same_update(updates["torch"], updates["keras"], rtol=1e-4)
+    plain = gradient_like_update("torch", X, y, np.ones(len(y)))
+    # The penalty changes kernels' updates (and not biases'), so the check above has teeth.
+    assert np.abs(updates["torch"]["dense_0.kernel"] - plain["dense_0.kernel"]).max() > 1e-3
+    np.testing.assert_allclose(updates["torch"]["dense_0.bias"], plain["dense_0.bias"],
+                               rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_dropout_trains_but_inference_is_deterministic(framework, small_dataset):
+    network = MLPSpec(n_inputs=small_dataset.train.X.shape[1], hidden=(16,), dropout=0.5)
+    twin = twin_class(framework)(network, Schedule(epochs=1), random_state=0).fit(
+        small_dataset.train.X, small_dataset.train.y)
+    first = twin.decision_function(small_dataset.test.X)
+    np.testing.assert_array_equal(first, twin.decision_function(small_dataset.test.X))
