@@ -29,8 +29,9 @@ class ChannelsFirst(nn.Module):
 
 
 class ChannelsLast(nn.Module):
-    """(batch, channels, height, width) -> (batch, height, width, channels), before flattening,
-    so the flattened features come out in the canonical order."""
+    """(batch, channels, height, width) -> (batch, height, width, channels): before flattening,
+    so the flattened features come out in the canonical order, and at the end of a network
+    whose output is an image."""
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return images.permute(0, 2, 3, 1)
@@ -92,6 +93,8 @@ def build_modules(network: Network) -> tuple[nn.Sequential, dict[str, nn.Module]
             modules.append(nn.Flatten())
         elif isinstance(layer, Dropout):
             modules.append(nn.Dropout(layer.rate))
+    if channels_first:  # a network ending in images hands them back channels-last
+        modules.append(ChannelsLast())
     return nn.Sequential(*modules), named_modules
 
 

@@ -31,12 +31,13 @@ class TorchTwin(Twin):
         self._kernels = regularised_kernels(self._modules)
         self.set_weights(weights)
         schedule = self.schedule or Schedule()
+        # Only trainable parameters: the LSTM's second bias is held at zero.
+        trainable = [p for p in self.model_.parameters() if p.requires_grad]
+        # (A network without parameters — a lone pooling layer in a test — has no optimizer.)
         self.optimizer_ = torch.optim.Adam(
-            # Only trainable parameters: the LSTM's second bias is held at zero.
-            [p for p in self.model_.parameters() if p.requires_grad],
-            lr=schedule.learning_rate, betas=(schedule.beta_1, schedule.beta_2),
+            trainable, lr=schedule.learning_rate, betas=(schedule.beta_1, schedule.beta_2),
             eps=schedule.epsilon,
-        )
+        ) if trainable else None
 
     def train_step(self, X: np.ndarray, y: np.ndarray,
                    batch_weight: np.ndarray | None = None) -> None:
