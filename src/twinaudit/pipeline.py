@@ -195,7 +195,7 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
     if spec.audits.fairness:
         results["fairness"] = {"settings": audit_settings(spec),
                                **fairness_by_twin(predictions[0], spec)}
-        if network.task == RECONSTRUCTION or len(twins_classes(twins)) > 2:
+        if network.task == RECONSTRUCTION or dataset.n_classes > 2:
             results["fairness"]["outcome"] = outcome_note(network)
     if thresholds is not None:
         results["anomaly"] = {
@@ -234,12 +234,6 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
     report_path = write_atomic(output_dir / "report.html", render_report(results))
     results_path = write_results(output_dir / "results.json", results)
     return RunOutcome(results_path, predictions_path, report_path, results)
-
-
-def twins_classes(twins: dict[tuple[str, int], Twin]) -> list:
-    """The class labels of classification twins (empty for reconstruction twins)."""
-    first = next(iter(twins.values()))
-    return list(getattr(first, "classes_", []))
 
 
 def outcome_note(network: Network) -> str:
