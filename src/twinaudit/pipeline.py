@@ -18,9 +18,11 @@ import pandas as pd
 
 from twinaudit import __version__
 from twinaudit.data import Dataset, Split, load_dataset
-from twinaudit.nets import MLPSpec
+from twinaudit.nets import RECONSTRUCTION, AutoencoderSpec, CNNSpec, LSTMSpec, MLPSpec, Network, \
+    network_to_dict
 from twinaudit.results import RESULTS_KIND, SCHEMA_VERSION, environment, write_atomic, \
     write_results
+from twinaudit.audits.anomaly import flag_threshold, flags
 from twinaudit.audits.parity import parity_audit
 from twinaudit.audits.twin_fairness import audit_settings, before_after, fairness_by_twin
 from twinaudit.errors import TwinauditError
@@ -40,10 +42,24 @@ class RunOutcome:
     results: dict
 
 
+def network_for(spec: AuditSpec, dataset: Dataset) -> Network:
+    """The audit's network, sized to its data set (inputs, classes, vocabulary)."""
+    section, X = spec.network, dataset.train.X
+    if section.kind == "cnn":
+        return CNNSpec.from_section(section, image_shape=X.shape[1:],
+                                    n_outputs=dataset.n_classes)
+    if section.kind == "lstm":
+        return LSTMSpec.from_section(section, vocabulary_size=dataset.tokenizer.size,
+                                     sequence_length=X.shape[1])
+    if section.kind == "autoencoder":
+        return AutoencoderSpec.from_section(section, n_inputs=X.shape[1])
+    return MLPSpec.from_section(section, n_inputs=X.shape[1])
+
+
 def train_twins(spec: AuditSpec, dataset: Dataset, *, sample_weight: np.ndarray | None = None,
                 progress: ProgressCallback | None = None) -> dict[tuple[str, int], Twin]:
     """Fit one twin per (framework, seed), all from the same network spec and schedule."""
-    network = MLPSpec.from_section(spec.network, n_inputs=dataset.train.X.shape[1])
+    network = network_for(spec, dataset)
     schedule = Schedule.from_section(spec.training)
     twins = {}
     classes = {framework: twin_class(framework) for framework in spec.training.frameworks}
@@ -64,15 +80,39 @@ def train_twins(spec: AuditSpec, dataset: Dataset, *, sample_weight: np.ndarray 
 
 
 def predictions_frame(twins: dict[tuple[str, int], Twin], split: Split, *,
-                      variant: str = "baseline") -> pd.DataFrame:
-    """Per-row predictions of every twin on a split, with the sensitive features beside them."""
+                      variant: str = "baseline",
+                      thresholds: dict[tuple[str, int], float] | None = None) -> pd.DataFrame:
+    """Per-row predictions of every twin on a split, with the sensitive features beside them.
+
+    ``y_true``, ``score`` and ``y_pred`` are binary outcomes the fairness audit reads:
+
+    - binary classification: the label, P(label 1), the prediction at 0.5;
+    - more classes (digits): every row's ``y_true`` is 1 and ``y_pred`` says whether the
+      twin predicted the row's class, so a group's selection rate is its recall (accuracy
+      within the class); ``score`` is the probability given to the true class, and
+      ``label`` / ``predicted_label`` keep the classes themselves;
+    - reconstruction (autoencoder): ``score`` is the reconstruction error, ``y_pred`` the
+      anomaly flag at the twin's validation threshold (``thresholds``), ``y_true`` the data
+      set's label (so a group's true/false positive rates are flag rates within each label).
+    """
     frames = []
     for (framework, seed), twin in twins.items():
-        score = twin.predict_proba(split.X)[:, 1]
-        frame = pd.DataFrame({
-            "row_id": split.row_id, "variant": variant, "framework": framework, "seed": seed,
-            "y_true": split.y, "score": score, "y_pred": (score >= 0.5).astype(np.int64),
-        })
+        columns: dict = {"row_id": split.row_id, "variant": variant, "framework": framework,
+                         "seed": seed}
+        if twin.network.task == RECONSTRUCTION:
+            score, flagged = flags(twin, split.X, thresholds[(framework, seed)])
+            columns.update(y_true=split.y, score=score, y_pred=flagged)
+        elif len(twin.classes_) == 2:
+            score = twin.predict_proba(split.X)[:, 1]
+            columns.update(y_true=split.y, score=score, y_pred=(score >= 0.5).astype(np.int64))
+        else:
+            probabilities = twin.predict_proba(split.X)
+            predicted = probabilities.argmax(axis=1)
+            columns.update(y_true=np.ones(len(split.y), np.int64),
+                           score=probabilities[np.arange(len(split.y)), split.y],
+                           y_pred=(predicted == split.y).astype(np.int64),
+                           label=split.y, predicted_label=predicted)
+        frame = pd.DataFrame(columns)
         frames.append(pd.concat([frame, split.sensitive_features], axis=1))
     return pd.concat(frames, ignore_index=True)
 
@@ -82,10 +122,16 @@ def twin_summaries(twins: dict[tuple[str, int], Twin], dataset: Dataset,
     summaries = []
     for (framework, seed), twin in twins.items():
         history = twin.history_
+        reconstruction = twin.network.task == RECONSTRUCTION
+        test_error = ({"test_reconstruction_error": float(
+            twin.decision_function(dataset.test.X).mean())} if reconstruction else {})
         summaries.append({
             "framework": framework,
             "seed": seed,
-            "test_accuracy": float((twin.predict(dataset.test.X) == dataset.test.y).mean()),
+            # A reconstruction has no accuracy: null, and its test error beside it.
+            "test_accuracy": None if reconstruction else
+            float((twin.predict(dataset.test.X) == dataset.test.y).mean()),
+            **test_error,
             "epochs_run": len(history["epochs"]),
             "best_epoch": history["best_epoch"],
             "train_seconds": history["train_seconds"],
@@ -104,7 +150,7 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
     models_dir = Path(models_dir or spec.models_dir)
     dataset = load_dataset(spec)
     check_groups(spec, dataset)
-    network = MLPSpec.from_section(spec.network, n_inputs=dataset.train.X.shape[1])
+    network = network_for(spec, dataset)
     schedule = Schedule.from_section(spec.training)
     both = set(spec.training.frameworks) == {"torch", "keras"}
     reweighing = spec.audits.mitigation and spec.mitigation.reweighing
@@ -116,7 +162,12 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
     twins = train_twins(spec, dataset, progress=progress)
     checkpoints = {key: twin.save(models_dir / key[0] / f"seed{key[1]}")
                    for key, twin in twins.items()}
-    predictions = [predictions_frame(twins, dataset.test)]
+    thresholds = None
+    if network.task == RECONSTRUCTION:
+        thresholds = {key: flag_threshold(twin, dataset.validation.X,
+                                          spec.fairness.flag_quantile)
+                      for key, twin in twins.items()}
+    predictions = [predictions_frame(twins, dataset.test, thresholds=thresholds)]
 
     results = {
         "schema_version": SCHEMA_VERSION,
@@ -128,9 +179,8 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
         "environment": environment(seeds=spec.training.seeds,
                                    frameworks=spec.training.frameworks),
         "data": dataset.summary(),
-        "network": {"kind": spec.network.kind, **vars(network), "hidden": list(network.hidden),
-                    "n_parameters": int(sum(np.prod(s) for s in
-                                            network.parameter_shapes().values()))},
+        "network": {"kind": spec.network.kind, **network_to_dict(network),
+                    "n_parameters": network.n_parameters},
         "training": {**vars(schedule), "torch_threads": spec.training.threads},
         "twins": twin_summaries(twins, dataset, checkpoints),
         "outputs": {"predictions": "predictions.parquet", "report": "report.html"},
@@ -145,8 +195,22 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
     if spec.audits.fairness:
         results["fairness"] = {"settings": audit_settings(spec),
                                **fairness_by_twin(predictions[0], spec)}
+        if network.task == RECONSTRUCTION or dataset.n_classes > 2:
+            results["fairness"]["outcome"] = outcome_note(network)
+    if thresholds is not None:
+        results["anomaly"] = {
+            "flag_quantile": spec.fairness.flag_quantile,
+            "thresholds": [{"framework": framework, "seed": seed, "threshold": threshold}
+                           for (framework, seed), threshold in thresholds.items()],
+        }
+    if spec.audits.counterfactual and dataset.tokenizer is not None:
+        from twinaudit.audits.counterfactual import counterfactual_audit
+
+        results["counterfactual"] = counterfactual_audit(
+            twins, dataset.tokenizer, n_resamples=spec.fairness.n_resamples,
+            confidence=spec.fairness.confidence, random_state=spec.fairness.bootstrap_seed)
     if spec.audits.attribution:
-        results["attribution"] = run_attribution(spec, dataset, twins)
+        results["attribution"] = run_attribution(spec, dataset, twins, network)
     if spec.audits.mitigation:
         mitigation: dict = {}
         if reweighing:
@@ -174,10 +238,16 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
     return RunOutcome(results_path, predictions_path, report_path, results)
 
 
-def run_attribution(spec: AuditSpec, dataset: Dataset,
-                    twins: dict[tuple[str, int], Twin]) -> dict:
+def run_attribution(spec: AuditSpec, dataset: Dataset, twins: dict[tuple[str, int], Twin],
+                    network: Network) -> dict:
     """Attributions of every twin, their agreement, and their weight on sensitive features."""
     from twinaudit.attribution import attribution_audit
+
+    if network.kind != "mlp" or network.task == RECONSTRUCTION or dataset.n_classes != 2:
+        return {"status": "not_applicable",
+                "reason": "the attribution audit explains binary classifiers on tabular "
+                          f"features; this audit's network is a {network.kind} "
+                          f"({network.task}, {dataset.n_classes} classes)"}
 
     settings = spec.attribution
     with torch_threads(spec.training.threads):
@@ -188,6 +258,19 @@ def run_attribution(spec: AuditSpec, dataset: Dataset,
             integration_method=settings.integration_method, baselines=settings.baselines,
             methods=settings.methods, random_state=settings.random_state,
         )
+
+
+def outcome_note(network: Network) -> str:
+    """What the fairness audit's binary outcome means when the task is not binary."""
+    if network.task == RECONSTRUCTION:
+        return ("y_pred is the anomaly flag (reconstruction error above the validation "
+                "threshold): selection_rate is the flag rate; y_true is the data set's label, "
+                "so true/false positive rates are flag rates within each label; accuracy and "
+                "precision have no meaning here.")
+    return ("Multi-class: y_true is 1 for every row and y_pred is 1 when the twin predicted the "
+            "row's class, so a group's selection_rate (= true_positive_rate = accuracy) is its "
+            "recall; disparities compare recall across groups. Rates that need negatives "
+            "(false positive rate) are undefined.")
 
 
 def check_groups(spec: AuditSpec, dataset: Dataset) -> None:
@@ -211,7 +294,7 @@ def mitigation_effect(spec: AuditSpec, predictions: pd.DataFrame, results: dict)
 
 def reweighing_section(spec: AuditSpec, dataset: Dataset, weights: np.ndarray,
                        reweighed: dict[tuple[str, int], Twin], predictions: pd.DataFrame,
-                       results: dict, network: MLPSpec, schedule: Schedule) -> dict:
+                       results: dict, network: Network, schedule: Schedule) -> dict:
     """Twins retrained with Kamiran–Calders weights: their parity, fairness and trade-off."""
     section = {
         "groups": spec.reweigh_on,

@@ -18,8 +18,14 @@ from typing import Any
 from twinaudit.errors import TwinauditError
 
 FRAMEWORKS = ("torch", "keras")
-DATASETS = ("adult", "csv")
-NETWORKS = ("mlp",)
+DATASETS = ("adult", "csv", "simplenet", "digits", "sentiment")
+NETWORKS = ("mlp", "cnn", "lstm", "autoencoder")
+#: The data sets each network kind reads: tables, 8×8 images, token sequences.
+NETWORK_DATASETS = {"mlp": ("adult", "csv", "simplenet"), "autoencoder": ("adult", "csv", "simplenet"),
+                    "cnn": ("digits",), "lstm": ("sentiment",)}
+#: [network] keys that only one kind reads; set for another kind they are an error.
+KIND_KEYS = {"dropout": "mlp", "l2": "mlp", "filters": "cnn", "kernel_size": "cnn",
+             "pool_size": "cnn", "embedding_dim": "lstm", "units": "lstm"}
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
 
@@ -59,17 +65,32 @@ class DataSection:
     positive: str = ""
     test_fraction: float = 0.3
     drop_columns: list[str] = field(default_factory=list)
+    # The "sentiment" data set's tokenizer (twinaudit.data.text):
+    #: Tokens per sequence (longer texts keep their last tokens, shorter are left-padded).
+    sequence_length: int = 40
+    #: Token ids in all, padding and out-of-vocabulary included.
+    vocabulary_size: int = 10000
 
 
 @dataclass(frozen=True)
 class NetworkSection:
     """[network]: the framework-neutral network both twins are built from."""
 
+    #: "mlp", "cnn" (digits), "lstm" (sentiment) or "autoencoder".
     kind: str = "mlp"
+    #: Hidden dense widths: the MLP's layers, the CNN's dense head, the autoencoder's
+    #: encoder–bottleneck–decoder.
     hidden: list[int] = field(default_factory=lambda: [64, 32])
     activation: str = "relu"
     dropout: float = 0.0
     l2: float = 0.0
+    #: cnn: filters of each 'valid' convolution, their square kernel size, the max pool.
+    filters: list[int] = field(default_factory=lambda: [8, 16])
+    kernel_size: int = 3
+    pool_size: int = 2
+    #: lstm: embedding width and LSTM units.
+    embedding_dim: int = 32
+    units: int = 32
 
 
 @dataclass(frozen=True)
@@ -100,6 +121,8 @@ class AuditsSection:
     fairness: bool = True
     mitigation: bool = True
     attribution: bool = True
+    #: The sentiment twins' counterfactual identity test (twinaudit.audits.counterfactual).
+    counterfactual: bool = True
 
 
 @dataclass(frozen=True)
@@ -114,6 +137,9 @@ class FairnessSection:
     n_resamples: int = 1000
     confidence: float = 0.95
     bootstrap_seed: int = 0
+    #: autoencoder: a row is flagged when its reconstruction error exceeds this quantile of
+    #: the validation split's errors.
+    flag_quantile: float = 0.95
 
 
 @dataclass(frozen=True)
@@ -352,6 +378,28 @@ def _check_values(spec: AuditSpec) -> None:
             require(bool(getattr(data, key)), f"data.{key}",
                     "a value (the csv data set needs path, label and positive)", "")
     require(net.kind in NETWORKS, "network.kind", f"one of {NETWORKS}", net.kind)
+    require(data.dataset in NETWORK_DATASETS[net.kind], "data.dataset",
+            f"one of {NETWORK_DATASETS[net.kind]} for kind = {net.kind!r}", data.dataset)
+    defaults = NetworkSection()
+    for key, kind in KIND_KEYS.items():
+        require(getattr(net, key) == getattr(defaults, key) or net.kind == kind,
+                f"network.{key}", f"no value (it applies to kind = {kind!r} only)",
+                getattr(net, key))
+    require(net.kind != "lstm" or net.activation == defaults.activation, "network.activation",
+            "no value (the LSTM's activations are fixed: tanh and sigmoid)", net.activation)
+    require(bool(net.filters) and all(f > 0 for f in net.filters), "network.filters",
+            "a non-empty list of positive filter counts", net.filters)
+    for key in ("kernel_size", "pool_size", "embedding_dim", "units"):
+        require(getattr(net, key) >= 1, f"network.{key}", "an integer >= 1", getattr(net, key))
+    require(data.sequence_length >= 1, "data.sequence_length", "an integer >= 1",
+            data.sequence_length)
+    require(data.vocabulary_size >= 3, "data.vocabulary_size",
+            "an integer >= 3 (padding, out-of-vocabulary and a word)", data.vocabulary_size)
+    require(not spec.audits.mitigation or net.kind == "mlp", "audits.mitigation",
+            "false for this kind (mitigation is implemented for the MLP's binary "
+            "classification)", spec.audits.mitigation)
+    require(0 < spec.fairness.flag_quantile < 1, "fairness.flag_quantile", "a number in (0, 1)",
+            spec.fairness.flag_quantile)
     require(bool(net.hidden) and all(h > 0 for h in net.hidden), "network.hidden",
             "a non-empty list of positive layer widths", net.hidden)
     require(net.activation in ACTIVATIONS, "network.activation", f"one of {ACTIVATIONS}",

@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+from twinaudit.nets.network import RECONSTRUCTION
 from twinaudit.spec import TrainingSection
 
 
@@ -85,6 +86,15 @@ def cross_entropy(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
     return log_normaliser - shifted[np.arange(len(y)), y]
 
 
+def validation_figures(twin, X: np.ndarray, y: np.ndarray | None) -> tuple[float, float | None]:
+    """Mean loss and accuracy on held-out rows (a reconstruction has no accuracy: None)."""
+    if twin.network.task == RECONSTRUCTION:
+        return float(twin.decision_function(X).mean()), None
+    logits = twin.decision_function(X)
+    return (float(cross_entropy(logits, y).mean()),
+            float((logits.argmax(axis=1) == y).mean()))
+
+
 @dataclass
 class EpochRecord:
     epoch: int
@@ -126,9 +136,8 @@ def run_schedule(
         seconds = time.perf_counter() - started
         record = EpochRecord(epoch, None, None, seconds)
         if validation is not None:
-            logits = twin.decision_function(validation[0])
-            record.validation_loss = float(cross_entropy(logits, validation[1]).mean())
-            record.validation_accuracy = float((logits.argmax(axis=1) == validation[1]).mean())
+            record.validation_loss, record.validation_accuracy = validation_figures(
+                twin, *validation)
         records.append(record)
         snapshots.append(twin.get_weights())
         if on_epoch is not None:

@@ -1,8 +1,8 @@
 """The parity audit: evidence that the two twins were built and trained identically.
 
 Three levels, from exact to statistical:
-1. step 0 — both twins hold the same numpy-drawn weights, so their logits on the test set must
-   agree to float32 rounding (max |Δ logit|);
+1. step 0 — both twins hold the same numpy-drawn weights, so their outputs on the test set
+   (logits, or an autoencoder's reconstructions) must agree to float32 rounding (max |Δ|);
 2. one step — after exactly one optimizer step on the same batch with the same weights, the
    parameters must agree to float32 rounding (max relative difference per tensor);
 3. training — later, float rounding grows chaotically, so the twins' divergence per epoch is
@@ -13,13 +13,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from twinaudit.nets import MLPSpec
+from twinaudit.nets import RECONSTRUCTION, Network
 from twinaudit.stats import compare_frameworks
 from twinaudit.train import Schedule, batch_order, batch_weights
 from twinaudit.twins import Twin, twin_class
 
 STEP0_TOLERANCE = 1e-5
+#: An LSTM's output goes through one recurrence per token: rounding compounds over the sequence.
+STEP0_TOLERANCE_RECURRENT = 1e-4
 ONE_STEP_TOLERANCE = 1e-6
+
+
+def step0_tolerance(network: Network) -> float:
+    """The step-0 tolerance of a network: looser for recurrent networks."""
+    return STEP0_TOLERANCE_RECURRENT if network.kind == "lstm" else STEP0_TOLERANCE
 
 
 def max_relative_difference(reference: dict[str, np.ndarray],
@@ -36,14 +43,14 @@ def max_relative_difference(reference: dict[str, np.ndarray],
     return differences
 
 
-def step0_difference(network: MLPSpec, seed: int, X: np.ndarray) -> float:
-    """Max |Δ logit| between freshly initialised torch and Keras twins on ``X``."""
-    logits = [twin_class(fw)(network, random_state=seed).initialize().decision_function(X)
+def step0_difference(network: Network, seed: int, X: np.ndarray) -> float:
+    """Max |Δ output| (logits or reconstruction) between freshly initialised twins on ``X``."""
+    logits = [twin_class(fw)(network, random_state=seed).initialize().forward(X)
               for fw in ("torch", "keras")]
     return float(np.abs(logits[0] - logits[1]).max())
 
 
-def one_step_difference(network: MLPSpec, schedule: Schedule, seed: int, X: np.ndarray,
+def one_step_difference(network: Network, schedule: Schedule, seed: int, X: np.ndarray,
                         y: np.ndarray, sample_weight: np.ndarray) -> dict[str, float]:
     """Per-tensor max relative parameter difference after one step on epoch 0's first batch.
 
@@ -71,7 +78,7 @@ def divergence(torch_twin: Twin, keras_twin: Twin, X: np.ndarray) -> list[dict]:
         keras_flat = np.concatenate([keras_weights[k].ravel() for k in torch_weights])
         probes["torch"].set_weights(torch_weights)
         probes["keras"].set_weights(keras_weights)
-        gap = np.abs(probes["torch"].decision_function(X) - probes["keras"].decision_function(X))
+        gap = np.abs(probes["torch"].forward(X) - probes["keras"].forward(X))
         curve.append({
             "epoch": epoch,
             "parameter_distance": float(np.linalg.norm(torch_flat - keras_flat)
@@ -82,7 +89,7 @@ def divergence(torch_twin: Twin, keras_twin: Twin, X: np.ndarray) -> list[dict]:
     return curve
 
 
-def parity_audit(twins: dict[tuple[str, int], Twin], *, network: MLPSpec, schedule: Schedule,
+def parity_audit(twins: dict[tuple[str, int], Twin], *, network: Network, schedule: Schedule,
                  train: tuple[np.ndarray, np.ndarray, np.ndarray],
                  test: tuple[np.ndarray, np.ndarray]) -> dict:
     """The whole parity section of results.json.
@@ -94,6 +101,10 @@ def parity_audit(twins: dict[tuple[str, int], Twin], *, network: MLPSpec, schedu
     train : (X, y, sample_weight)
         The training data the twins were fitted on (for the one-step check).
     test : (X, y)
+
+    For a reconstruction (autoencoder) there is no accuracy: ``accuracy`` and
+    ``prediction_agreement`` keep their shape with undefined (None) values, and the twins'
+    mean test reconstruction error is compared instead (``reconstruction_error``).
     """
     X_test, y_test = test
     seeds = sorted({seed for _, seed in twins})
@@ -101,28 +112,44 @@ def parity_audit(twins: dict[tuple[str, int], Twin], *, network: MLPSpec, schedu
     for seed in seeds:
         torch_twin, keras_twin = twins[("torch", seed)], twins[("keras", seed)]
         one_step = one_step_difference(network, schedule, seed, *train)
-        predictions = {fw: twins[(fw, seed)].predict(X_test) for fw in ("torch", "keras")}
-        per_seed.append({
+        row = {
             "seed": seed,
             "step0_max_abs_logit_diff": step0_difference(network, seed, X_test),
             "one_step_max_rel_param_diff": max(one_step.values()),
             "one_step_per_parameter": one_step,
             "divergence": divergence(torch_twin, keras_twin, X_test),
-            "accuracy": {fw: float((p == y_test).mean()) for fw, p in predictions.items()},
-            "prediction_agreement": float((predictions["torch"] == predictions["keras"]).mean()),
-        })
+        }
+        if network.task == RECONSTRUCTION:
+            row["accuracy"] = {fw: None for fw in ("torch", "keras")}
+            row["prediction_agreement"] = None
+            row["reconstruction_error"] = {
+                fw: float(twins[(fw, seed)].decision_function(X_test).mean())
+                for fw in ("torch", "keras")}
+        else:
+            predictions = {fw: twins[(fw, seed)].predict(X_test) for fw in ("torch", "keras")}
+            row["accuracy"] = {fw: float((p == y_test).mean()) for fw, p in predictions.items()}
+            row["prediction_agreement"] = float(
+                (predictions["torch"] == predictions["keras"]).mean())
+        per_seed.append(row)
     step0 = max(row["step0_max_abs_logit_diff"] for row in per_seed)
     one_step = max(row["one_step_max_rel_param_diff"] for row in per_seed)
-    agreement = [row["prediction_agreement"] for row in per_seed]
-    return {
-        "step0": {"max_abs_logit_diff": step0, "tolerance": STEP0_TOLERANCE,
-                  "passed": step0 <= STEP0_TOLERANCE},
+    agreement = [row["prediction_agreement"] for row in per_seed
+                 if row["prediction_agreement"] is not None]
+    tolerance = step0_tolerance(network)
+    section = {
+        "step0": {"max_abs_logit_diff": step0, "tolerance": tolerance,
+                  "passed": step0 <= tolerance},
         "one_step": {"max_rel_param_diff": one_step, "tolerance": ONE_STEP_TOLERANCE,
                      "passed": one_step <= ONE_STEP_TOLERANCE,
-                     "dropout_disabled": network.dropout > 0},
+                     "dropout_disabled": network.has_dropout},
         "accuracy": compare_frameworks({fw: [row["accuracy"][fw] for row in per_seed]
                                         for fw in ("torch", "keras")}, ("torch", "keras")),
-        "prediction_agreement": {"mean": float(np.mean(agreement)),
-                                 "min": float(np.min(agreement))},
+        "prediction_agreement": {"mean": float(np.mean(agreement)) if agreement else None,
+                                 "min": float(np.min(agreement)) if agreement else None},
         "per_seed": per_seed,
     }
+    if network.task == RECONSTRUCTION:
+        section["reconstruction_error"] = compare_frameworks(
+            {fw: [row["reconstruction_error"][fw] for row in per_seed]
+             for fw in ("torch", "keras")}, ("torch", "keras"))
+    return section

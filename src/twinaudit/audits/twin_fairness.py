@@ -16,6 +16,8 @@ from twinaudit.audits.fairness import DISPARITIES, fairness_audit, summarise_acr
 from twinaudit.spec import AuditSpec
 
 FRAMEWORKS = ("torch", "keras")
+#: Network kinds whose predictions' score is the probability of label 1.
+BINARY_CLASSIFIERS = ("mlp", "lstm")
 
 
 def audit_settings(spec: AuditSpec) -> dict[str, Any]:
@@ -43,11 +45,15 @@ def fairness_by_twin(predictions: pd.DataFrame, spec: AuditSpec) -> dict[str, An
         seeds as strings (JSON object keys).
     """
     columns = list(spec.data.sensitive_features)
+    # The calibration error needs P(label 1): the score of binary classifiers only (a CNN's
+    # score is the true class's probability, an autoencoder's a reconstruction error).
+    calibrated = spec.network.kind in BINARY_CLASSIFIERS
     twins: dict[str, dict[str, Any]] = {}
     runs = []
     for (framework, seed), rows in predictions.groupby(["framework", "seed"], sort=False):
         audit = fairness_audit(
-            rows["y_true"].to_numpy(), rows["y_pred"].to_numpy(), rows["score"].to_numpy(),
+            rows["y_true"].to_numpy(), rows["y_pred"].to_numpy(),
+            rows["score"].to_numpy() if calibrated else None,
             rows[columns].reset_index(drop=True),
             group_sets=spec.group_sets, privileged=spec.fairness.privileged or None,
             n_resamples=spec.fairness.n_resamples, confidence=spec.fairness.confidence,

@@ -1,8 +1,10 @@
 """Data set registry: names in an audit definition -> preprocessed :class:`Dataset`.
 
-``adult`` is bundled with the package; ``csv`` reads the user's own CSV or parquet file.
-Whatever the source, the same numpy pipeline splits, preprocesses (fitted on the training split
-only) and keeps the sensitive features beside the inputs.
+``adult`` is bundled with the package; ``csv`` reads the user's own CSV or parquet file;
+``simplenet`` is a small generated table. Whatever the source, the same numpy pipeline splits,
+preprocesses (fitted on the training split only) and keeps the sensitive features beside the
+inputs. ``digits`` (images) and ``sentiment`` (token ids) are arrays rather than tables: their
+modules split them with the same seeded rule and build the :class:`Dataset` themselves.
 """
 
 from __future__ import annotations
@@ -26,6 +28,18 @@ def load_dataset(spec: AuditSpec) -> Dataset:
         from twinaudit.data import adult
 
         source = adult.load_source()
+    elif data.dataset == "simplenet":
+        from twinaudit.data import synthetic
+
+        source = synthetic.load_source()
+    elif data.dataset == "digits":
+        from twinaudit.data import digits
+
+        return digits.load(data)
+    elif data.dataset == "sentiment":
+        from twinaudit.data import sentiment
+
+        return sentiment.load(data)
     else:
         from twinaudit.data import tabular
 

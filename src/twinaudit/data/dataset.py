@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -14,10 +15,12 @@ class Split:
 
     Attributes
     ----------
-    X : ndarray of shape (n_rows, n_features), float32
-        Model inputs, identical for both frameworks.
+    X : ndarray of shape (n_rows, *input_shape)
+        Model inputs, identical for both frameworks: float32 features or images, or int32
+        token ids.
     y : ndarray of shape (n_rows,), int64
-        Binary labels in {0, 1}; 1 is the positive class.
+        Class labels: {0, 1} for a binary data set (1 is the positive class), else
+        0 .. n_classes − 1.
     sensitive_features : DataFrame
         The sensitive columns as strings, one row per row of ``X``, kept whether or not they
         are also model inputs.
@@ -36,7 +39,12 @@ class Split:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A preprocessed data set: train (preprocessing fitted here), validation and test."""
+    """A preprocessed data set: train (preprocessing fitted here), validation and test.
+
+    ``n_classes`` is 2 for binary labels; ``tokenizer`` is the text data sets' shared
+    :class:`~twinaudit.data.text.Tokenizer` (for encoding new text, e.g. counterfactual
+    templates), None otherwise.
+    """
 
     name: str
     train: Split
@@ -46,34 +54,42 @@ class Dataset:
     label_name: str
     positive_label: str
     info: dict = field(default_factory=dict)
+    n_classes: int = 2
+    tokenizer: Any = field(default=None, repr=False, compare=False)
 
     def summary(self) -> dict:
         """Sizes, label balance and group sizes with base rates, for results.json."""
         splits = {"train": self.train, "validation": self.validation, "test": self.test}
         groups = {}
+        binary = self.n_classes == 2
         for column in self.train.sensitive_features.columns:
             groups[column] = {
-                split_name: _group_table(split.sensitive_features[column], split.y)
+                split_name: _group_table(split.sensitive_features[column], split.y, binary)
                 for split_name, split in splits.items()
             }
+        # A positive rate means nothing for ten classes: undefined (null), with the class count.
+        classes = {} if binary else {"n_classes": self.n_classes}
         return {
             "name": self.name,
             "label": self.label_name,
             "positive_label": self.positive_label,
             "rows": {name: len(split) for name, split in splits.items()},
-            "positive_rate": {name: float(split.y.mean()) for name, split in splits.items()},
+            "positive_rate": {name: float(split.y.mean()) if binary else None
+                              for name, split in splits.items()},
             "n_features": len(self.feature_names),
             "feature_names": list(self.feature_names),
             "sensitive_features": list(self.train.sensitive_features.columns),
             "groups": groups,
+            **classes,
             **self.info,
         }
 
 
-def _group_table(column: pd.Series, y: np.ndarray) -> dict:
+def _group_table(column: pd.Series, y: np.ndarray, binary: bool = True) -> dict:
     frame = pd.DataFrame({"group": column.to_numpy(), "y": y})
     table = frame.groupby("group", sort=True)["y"].agg(["size", "mean"])
     return {
-        str(group): {"count": int(row["size"]), "base_rate": float(row["mean"])}
+        str(group): {"count": int(row["size"]),
+                     "base_rate": float(row["mean"]) if binary else None}
         for group, row in table.iterrows()
     }

@@ -1,4 +1,4 @@
-"""The Keras 3 twin: a ``Sequential`` of ``Dense`` layers trained with ``train_on_batch``.
+"""The Keras 3 twin: a ``Sequential`` of the network's layers, trained with Keras' ``train_step``.
 
 Only Keras' public, backend-neutral API is used (``keras.ops``, ``train_on_batch``), so the twin
 runs on whichever Keras backend is configured; results record which one it was.
@@ -38,10 +38,28 @@ with _native_stderr_silenced():
     import keras  # noqa: E402
     from keras import ops  # noqa: E402
 
+from twinaudit.nets import RECONSTRUCTION  # noqa: E402
 from twinaudit.train import Schedule  # noqa: E402
 from twinaudit.twins.base import Twin  # noqa: E402
+from twinaudit.twins.keras_layers import build_layers, get_parameters, \
+    parameterised_layers, set_parameters  # noqa: E402
 
 _INFERENCE_ROWS = 65536
+
+
+def _dense(gradient):
+    """An embedding's gradient densified, repeated tokens summed, as torch's is.
+
+    On TensorFlow it arrives as IndexedSlices with one slice per token occurrence; Keras' ops
+    on those work slice by slice, so squaring them before repeated tokens are summed would
+    make Adam's v a sum of squares rather than the square of the sum.
+    """
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if isinstance(gradient, tf.IndexedSlices):
+            return tf.convert_to_tensor(gradient)
+    return gradient
 
 
 class TorchRuleAdam(keras.optimizers.Adam):
@@ -55,7 +73,7 @@ class TorchRuleAdam(keras.optimizers.Adam):
 
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype
-        gradient = ops.cast(gradient, dtype)
+        gradient = ops.cast(_dense(gradient), dtype)
         # The bias corrections are formed in float64, as torch forms them in Python floats:
         # in float32, 1 − 0.999 loses five digits to cancellation and the first step would
         # differ from torch's by ~1e-5 relative. (ops.cast of a Python float would round it
@@ -76,27 +94,16 @@ class TorchRuleAdam(keras.optimizers.Adam):
 
 
 class KerasTwin(Twin):
-    """Keras 3 twin. The loss is Keras' own sample-weighted cross-entropy on logits."""
+    """Keras 3 twin. The loss is Keras' own sample-weighted cross-entropy on logits (or mean
+    squared error for a reconstruction)."""
 
     framework: ClassVar[str] = "keras"
     checkpoint_suffix: ClassVar[str] = ".keras"
 
     def _build(self, weights: dict[str, np.ndarray]) -> None:
-        spec = self.network
-        regularizer = keras.regularizers.L2(spec.l2) if spec.l2 > 0 else None
-        layers: list = [keras.Input((spec.n_inputs,))]
-        n_layers = len(spec.widths) - 1
-        for index, width in enumerate(spec.widths[1:]):
-            hidden = index < n_layers - 1
-            layers.append(keras.layers.Dense(
-                width, activation=spec.activation if hidden else None,
-                kernel_regularizer=regularizer, name=f"dense_{index}",
-            ))
-            if hidden and spec.dropout > 0:
-                layers.append(keras.layers.Dropout(spec.dropout))
-        self.model_ = keras.Sequential(layers)
-        self._dense = [layer for layer in self.model_.layers
-                       if isinstance(layer, keras.layers.Dense)]
+        network = self.network
+        self.model_ = keras.Sequential(build_layers(network, l2=getattr(network, "l2", 0.0)))
+        self._layers = parameterised_layers(self.model_, network)
         self.set_weights(weights)
         schedule = self.schedule or Schedule()
         self.model_.compile(
@@ -104,7 +111,8 @@ class KerasTwin(Twin):
                 learning_rate=schedule.learning_rate, beta_1=schedule.beta_1,
                 beta_2=schedule.beta_2, epsilon=schedule.epsilon,
             ),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            loss=(keras.losses.MeanSquaredError() if network.task == RECONSTRUCTION
+                  else keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
             # XLA would fuse ops in its own order; parity runs keep the plain kernels.
             jit_compile=False,
         )
@@ -114,7 +122,8 @@ class KerasTwin(Twin):
                    batch_weight: np.ndarray | None = None) -> None:
         # Keras divides the weighted loss by the batch size: with weights averaging 1 (see
         # train.batch_weights) that is sum(w·l) / sum(w), as in the torch twin.
-        data = (X, y) if batch_weight is None else (X, y, batch_weight)
+        target = X if self.network.task == RECONSTRUCTION else y
+        data = (X, target) if batch_weight is None else (X, target, batch_weight)
         weighted = batch_weight is not None
         if weighted not in self._step_functions:
             self._step_functions[weighted] = self._compiled_step(weighted)
@@ -133,31 +142,27 @@ class KerasTwin(Twin):
                                                                          sample_weight=weight)
         import tensorflow as tf
 
-        signature = [tf.TensorSpec([None, self.network.n_inputs], tf.float32),
-                     tf.TensorSpec([None], tf.int64)]
+        network = self.network
+        inputs = tf.TensorSpec([None, *network.input_shape], network.input_dtype)
+        target = inputs if network.task == RECONSTRUCTION else tf.TensorSpec([None], tf.int64)
+        signature = [inputs, target]
         if weighted:
             signature.append(tf.TensorSpec([None], tf.float32))
         return tf.function(lambda *data: self.model_.train_step(data),
                            input_signature=signature)
 
-    def decision_function(self, X) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float32)
+    def forward(self, X) -> np.ndarray:
+        X = np.asarray(X, dtype=self.network.input_dtype)
         return np.concatenate([
             ops.convert_to_numpy(self.model_(X[start:start + _INFERENCE_ROWS], training=False))
             for start in range(0, max(len(X), 1), _INFERENCE_ROWS)
         ])
 
     def get_weights(self) -> dict[str, np.ndarray]:
-        weights = {}
-        for index, layer in enumerate(self._dense):
-            weights[f"dense_{index}.kernel"] = ops.convert_to_numpy(layer.kernel).copy()
-            weights[f"dense_{index}.bias"] = ops.convert_to_numpy(layer.bias).copy()
-        return weights
+        return get_parameters(self._layers)
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
-        for index, layer in enumerate(self._dense):
-            layer.kernel.assign(np.asarray(weights[f"dense_{index}.kernel"], dtype=np.float32))
-            layer.bias.assign(np.asarray(weights[f"dense_{index}.bias"], dtype=np.float32))
+        set_parameters(self._layers, weights)
 
     def _save_weights(self, path: Path) -> None:
         self.model_.save(path, include_optimizer=False)
@@ -165,9 +170,4 @@ class KerasTwin(Twin):
     def _load_weights(self, path: Path) -> None:
         # safe_mode refuses to deserialise arbitrary code (lambdas) from a checkpoint.
         saved = keras.saving.load_model(path, safe_mode=True, compile=False)
-        self.set_weights({
-            f"dense_{index}.{kind}": ops.convert_to_numpy(getattr(layer, kind))
-            for index, layer in enumerate(
-                [layer for layer in saved.layers if isinstance(layer, keras.layers.Dense)])
-            for kind in ("kernel", "bias")
-        })
+        self.set_weights(get_parameters(parameterised_layers(saved, self.network)))

@@ -1,4 +1,4 @@
-"""The PyTorch twin: ``nn.Sequential`` of ``Linear`` layers and ``torch.optim.Adam``."""
+"""The PyTorch twin: the network as ``nn.Sequential`` and ``torch.optim.Adam``."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from twinaudit.nets import RECONSTRUCTION
 from twinaudit.train import Schedule
 from twinaudit.twins.base import Twin
+from twinaudit.twins.torch_layers import build_modules, get_parameters, regularised_kernels, \
+    set_parameters
 
-_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 # Inference in slices bounds memory on large inputs without a per-row cost.
 _INFERENCE_ROWS = 65536
 
@@ -24,43 +26,42 @@ class TorchTwin(Twin):
     checkpoint_suffix: ClassVar[str] = ".pt"
 
     def _build(self, weights: dict[str, np.ndarray]) -> None:
-        spec = self.network
-        layers: list[nn.Module] = []
-        self._linears: list[nn.Linear] = []
-        for index, (fan_in, fan_out) in enumerate(zip(spec.widths[:-1], spec.widths[1:])):
-            linear = nn.Linear(fan_in, fan_out)
-            self._linears.append(linear)
-            layers.append(linear)
-            if index < len(spec.hidden):
-                layers.append(_ACTIVATIONS[spec.activation]())
-                if spec.dropout > 0:
-                    layers.append(nn.Dropout(spec.dropout))
-        self.model_ = nn.Sequential(*layers).train()
+        self.model_, self._modules = build_modules(self.network)
+        self.model_.train()
+        self._kernels = regularised_kernels(self._modules)
         self.set_weights(weights)
         schedule = self.schedule or Schedule()
+        # Only trainable parameters: the LSTM's second bias is held at zero.
+        trainable = [p for p in self.model_.parameters() if p.requires_grad]
+        # (A network without parameters — a lone pooling layer in a test — has no optimizer.)
         self.optimizer_ = torch.optim.Adam(
-            self.model_.parameters(), lr=schedule.learning_rate,
-            betas=(schedule.beta_1, schedule.beta_2), eps=schedule.epsilon,
-        )
+            trainable, lr=schedule.learning_rate, betas=(schedule.beta_1, schedule.beta_2),
+            eps=schedule.epsilon,
+        ) if trainable else None
 
     def train_step(self, X: np.ndarray, y: np.ndarray,
                    batch_weight: np.ndarray | None = None) -> None:
-        logits = self.model_(torch.from_numpy(X))
-        if batch_weight is None:
-            loss = nn.functional.cross_entropy(logits, torch.from_numpy(y))
+        inputs = torch.from_numpy(X)
+        output = self.model_(inputs)
+        if self.network.task == RECONSTRUCTION:
+            per_row = (output - inputs).square().mean(dim=1)
+            loss = per_row.mean() if batch_weight is None else \
+                (per_row * torch.from_numpy(batch_weight)).mean()
+        elif batch_weight is None:
+            loss = nn.functional.cross_entropy(output, torch.from_numpy(y))
         else:
-            per_row = nn.functional.cross_entropy(logits, torch.from_numpy(y), reduction="none")
+            per_row = nn.functional.cross_entropy(output, torch.from_numpy(y), reduction="none")
             loss = (per_row * torch.from_numpy(batch_weight)).mean()
-        if self.network.l2 > 0:
+        l2 = getattr(self.network, "l2", 0.0)
+        if l2 > 0:
             # Keras' L2 regulariser: l2 · sum(kernel²) added to the loss, biases exempt.
-            loss = loss + self.network.l2 * sum(linear.weight.square().sum()
-                                                for linear in self._linears)
+            loss = loss + l2 * sum(kernel.square().sum() for kernel in self._kernels)
         self.optimizer_.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer_.step()
 
-    def decision_function(self, X) -> np.ndarray:
-        X = np.ascontiguousarray(X, dtype=np.float32)
+    def forward(self, X) -> np.ndarray:
+        X = np.ascontiguousarray(X, dtype=self.network.input_dtype)
         # The model stays in training mode (dropout on) between steps; inference switches it
         # off only for this call, so train_step never pays for a mode switch.
         self.model_.eval()
@@ -74,19 +75,10 @@ class TorchTwin(Twin):
             self.model_.train()
 
     def get_weights(self) -> dict[str, np.ndarray]:
-        weights = {}
-        for index, linear in enumerate(self._linears):
-            weights[f"dense_{index}.kernel"] = linear.weight.detach().numpy().T.copy()
-            weights[f"dense_{index}.bias"] = linear.bias.detach().numpy().copy()
-        return weights
+        return get_parameters(self._modules)
 
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
-        with torch.no_grad():
-            for index, linear in enumerate(self._linears):
-                linear.weight.copy_(torch.from_numpy(np.ascontiguousarray(
-                    weights[f"dense_{index}.kernel"].T, dtype=np.float32)))
-                linear.bias.copy_(torch.from_numpy(
-                    np.asarray(weights[f"dense_{index}.bias"], dtype=np.float32)))
+        set_parameters(self._modules, weights)
 
     def _save_weights(self, path: Path) -> None:
         torch.save(self.model_.state_dict(), path)
