@@ -48,3 +48,11 @@ def test_bench_needs_a_results_file_and_a_suite(tmp_path):
         run_benchmarks(spec, suite=tmp_path)
     with pytest.raises(TwinauditError, match="--profile 'slow'"):
         run_benchmarks(spec, profile="slow")
+
+
+def test_bench_refuses_networks_its_suite_does_not_measure(tmp_path):
+    spec = spec_from_dict({"audit": {"name": "d"}, "data": {"dataset": "digits"},
+                           "network": {"kind": "cnn"}, "audits": {"mitigation": False}},
+                          source=tmp_path / "d.toml")
+    with pytest.raises(TwinauditError, match="test_bench_networks.py"):
+        run_benchmarks(spec)

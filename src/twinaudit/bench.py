@@ -31,6 +31,10 @@ def run_benchmarks(spec: AuditSpec, *, profile: str = "quick", suite: Path = Pat
     """
     if profile not in PROFILES:
         raise TwinauditError(f"--profile {profile!r}: expected one of {', '.join(PROFILES)}")
+    if spec.network.kind != "mlp":
+        raise TwinauditError(
+            f"{spec.source}: twinaudit bench measures MLP audits ([network] kind = \"mlp\"); "
+            "the other networks are benchmarked by benchmarks/test_bench_networks.py")
     results_path = Path(results_path or spec.output_dir / "results.json")
     if not results_path.is_file():
         raise TwinauditError(f"{results_path}: no results to merge into (run 'twinaudit run "
