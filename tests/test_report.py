@@ -124,12 +124,29 @@ def full_results() -> dict:
                                             "fairness": twin_fairness(shift=0.1)}}
     features = ["age", "capital_gain", "sex=Male", "relationship=Husband", "hours_per_week"]
     results["attribution"] = attribution_results(features)
+    results["counterfactual"] = counterfactual_results()
     results["benchmarks"] = {
         "rows": [{"name": "predict_batch", "framework": fw, "median_s": m, "iqr_s": m / 10,
                   "ratio": m / 0.004, "samples_s": [m] * 5} for fw, m in
                  (("torch", 0.004), ("keras", 0.012))],
         "machine": {"processor": "AMD EPYC", "cpu_count": 2}}
     return results
+
+
+def counterfactual_results() -> dict:
+    """A sentiment run's counterfactual identity test, two seeds per framework."""
+    def seeds(gap):
+        return {str(seed): {"groups": {
+            "female": {"gap": gap + seed / 100, "ci": [gap - 0.01, gap + 0.01]},
+            "male": {"gap": -gap - seed / 100, "ci": [-gap - 0.01, -gap + 0.01]}}}
+            for seed in (0, 1)}
+
+    return {"templates": ["{person} wrote this <b>review</b>."], "n_templates": 1,
+            "confidence": 0.95, "categories": {"gender": {
+                "groups": {"female": {"terms": ["she", "mary"], "in_vocabulary": 0.5},
+                           "male": {"terms": ["he"], "in_vocabulary": 1.0}},
+                "twins": {"torch": seeds(0.02), "keras": seeds(0.02)},
+                "spread": {"within_seed_noise": True}}}}
 
 
 def attribution_results(features: list[str]) -> dict:

@@ -21,9 +21,12 @@ from twinaudit.report.sections import build_sections
 
 #: Section ids and titles, in the order a reader needs them.
 SECTIONS = (("verdict", "Verdict"), ("model-card", "Model card"), ("data", "Data"),
-            ("parity", "Twin parity"), ("fairness", "Fairness"), ("mitigation", "Mitigation"),
+            ("parity", "Twin parity"), ("fairness", "Fairness"),
+            ("counterfactual", "Counterfactual identity test"), ("mitigation", "Mitigation"),
             ("attribution", "Attribution"), ("benchmarks", "Benchmarks"),
             ("environment", "Environment and reproducibility"))
+#: Sections that only some kinds of network have: not listed as missing when absent.
+_TASK_SPECIFIC = {"counterfactual"}
 _VIEW_KEYS = {"model-card": "model_card"}
 
 
@@ -91,6 +94,6 @@ def render_report(results: dict) -> str:
     present = [(id_, title) for id_, title in SECTIONS
                if sections[_VIEW_KEYS.get(id_, id_)] is not None]
     absent = [title.lower() for id_, title in SECTIONS
-              if sections[_VIEW_KEYS.get(id_, id_)] is None]
+              if sections[_VIEW_KEYS.get(id_, id_)] is None and id_ not in _TASK_SPECIFIC]
     return render_page("report.html.j2", results=results, sections=sections, toc=present,
                        absent=absent)

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from twinaudit.report.charts import Bar, bar_chart, line_chart
+from twinaudit.report.counterfactual_view import counterfactual_section, task_notes
 from twinaudit.report.fairness_view import fairness_section, mitigation_section, worst_disparity
 from twinaudit.report.formatting import is_number, number
 from twinaudit.report.tree import flatten
@@ -369,6 +370,8 @@ def build_sections(results: dict) -> dict:
         "data": data_section(results),
         "parity": parity_section(results),
         "fairness": fairness,
+        "counterfactual": counterfactual_section(results),
+        "task_notes": task_notes(results),
         "mitigation": mitigation_section(results.get("mitigation"), results.get("fairness")),
         "attribution": attribution_section(results),
         "benchmarks": benchmarks_section(results),
