@@ -240,16 +240,44 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
 
 def run_attribution(spec: AuditSpec, dataset: Dataset, twins: dict[tuple[str, int], Twin],
                     network: Network) -> dict:
-    """Attributions of every twin, their agreement, and their weight on sensitive features."""
-    from twinaudit.attribution import attribution_audit
+    """Attributions of every twin, their agreement, and their weight on sensitive features.
 
-    if network.kind != "mlp" or network.task == RECONSTRUCTION or dataset.n_classes != 2:
+    Dispatched by what the network reads: tabular features (binary MLP: every method, the
+    fairness link), images (per-class Integrated Gradients heat maps) or token ids
+    (Integrated Gradients through the embedding). ``[attribution] baselines`` and ``methods``
+    are tabular settings: images and text get Integrated Gradients only, from a blank image
+    and from the all-padding sequence (see ``attribution/image.py`` and
+    ``attribution/text.py`` for why); ``n_rows``, ``n_steps``, ``integration_method`` and
+    ``random_state`` apply to every kind.
+    """
+    settings = spec.attribution
+    common = {"n_rows": settings.n_rows or None, "n_steps": settings.n_steps,
+              "integration_method": settings.integration_method,
+              "random_state": settings.random_state}
+    if network.task == RECONSTRUCTION:
+        return {"status": "not_applicable",
+                "reason": "the autoencoder's output is a reconstruction and its score a "
+                          "reconstruction error, not a class: there is no class output for "
+                          "the attribution audit to explain"}
+    if len(network.input_shape) == 3:
+        from twinaudit.attribution.image import image_attribution_audit
+
+        with torch_threads(spec.training.threads):
+            return image_attribution_audit(twins, dataset, baselines="zeros", **common)
+    if network.input_dtype == "int32" and dataset.n_classes == 2:
+        from twinaudit.attribution.text import text_attribution_audit
+
+        with torch_threads(spec.training.threads):
+            return text_attribution_audit(twins, dataset, baselines="padding", **common)
+    if network.kind != "mlp" or dataset.n_classes != 2:
         return {"status": "not_applicable",
                 "reason": "the attribution audit explains binary classifiers on tabular "
-                          f"features; this audit's network is a {network.kind} "
-                          f"({network.task}, {dataset.n_classes} classes)"}
+                          "features, image classifiers and binary text classifiers; this "
+                          f"audit's network is a {network.kind} ({network.task}, "
+                          f"{dataset.n_classes} classes)"}
 
-    settings = spec.attribution
+    from twinaudit.attribution import attribution_audit
+
     with torch_threads(spec.training.threads):
         return attribution_audit(
             twins, dataset, sensitive_columns=list(spec.data.sensitive_features),

@@ -9,8 +9,9 @@ All functions take plain arrays of attributions, shape (n_rows, n_features), for
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -85,14 +86,27 @@ def compare_attributions(first: np.ndarray, second: np.ndarray, *, k: int = TOP_
     }
 
 
-def twin_agreement(attributions: Mapping[tuple[str, int], np.ndarray], *,
-                   k: int = TOP_K) -> dict:
+#: The figures of :func:`compare_attributions` that :func:`twin_agreement` averages.
+SUMMARY_FIGURES = ("spearman", "top_k_overlap", "cosine_median", "cosine_p5")
+
+
+def twin_agreement(attributions: Mapping[tuple[str, int], Any], *, k: int = TOP_K,
+                   compare: Callable[[Any, Any], dict] | None = None,
+                   figures: Sequence[str] = SUMMARY_FIGURES) -> dict:
     """Framework agreement (torch vs Keras, same seed) beside seed agreement (same framework).
 
     Parameters
     ----------
     attributions : mapping of (framework, seed) to array of shape (n_rows, n_features)
-        One method's attributions of the same rows, per twin.
+        One method's attributions of the same rows, per twin (or whatever ``compare`` takes).
+    k : int
+        Top-k of the default comparison.
+    compare : callable, optional
+        ``(first, second) -> dict`` of figures for one pair of twins; by default
+        :func:`compare_attributions` (tabular features). Images and text bring their own
+        figures (heat-map correlation, per-sentence rank correlation) and share the pairing.
+    figures : sequence of str
+        The figures of ``compare`` averaged into ``summary``.
 
     Returns
     -------
@@ -101,6 +115,9 @@ def twin_agreement(attributions: Mapping[tuple[str, int], np.ndarray], *,
         framework, one entry per pair of seeds; ``summary``: the mean of each figure over
         framework pairs and over seed pairs (None where there are no pairs).
     """
+    if compare is None:
+        def compare(first, second):
+            return compare_attributions(first, second, k=k)
     frameworks = sorted({framework for framework, _ in attributions})
     framework_pairs = []
     if len(frameworks) == 2:
@@ -108,12 +125,12 @@ def twin_agreement(attributions: Mapping[tuple[str, int], np.ndarray], *,
         for seed in sorted({s for f, s in attributions if f == first}
                            & {s for f, s in attributions if f == second}):
             framework_pairs.append({"seed": int(seed), "frameworks": [first, second],
-                                    **compare_attributions(attributions[first, seed],
-                                                           attributions[second, seed], k=k)})
+                                    **compare(attributions[first, seed],
+                                              attributions[second, seed])})
     seed_pairs = {
         framework: [
             {"seeds": [int(a), int(b)],
-             **compare_attributions(attributions[framework, a], attributions[framework, b], k=k)}
+             **compare(attributions[framework, a], attributions[framework, b])}
             for a, b in combinations(sorted(s for f, s in attributions if f == framework), 2)
         ]
         for framework in frameworks
@@ -122,16 +139,16 @@ def twin_agreement(attributions: Mapping[tuple[str, int], np.ndarray], *,
     return {
         "frameworks": framework_pairs,
         "seeds": seed_pairs,
-        "summary": {"frameworks": _mean_figures(framework_pairs),
-                    "seeds": _mean_figures(all_seed_pairs)},
+        "summary": {"frameworks": _mean_figures(framework_pairs, figures),
+                    "seeds": _mean_figures(all_seed_pairs, figures)},
     }
 
 
-def _mean_figures(pairs: Sequence[dict]) -> dict | None:
+def _mean_figures(pairs: Sequence[dict], figures: Sequence[str]) -> dict | None:
     if not pairs:
         return None
     summary = {}
-    for name in ("spearman", "top_k_overlap", "cosine_median", "cosine_p5"):
+    for name in figures:
         values = [pair[name] for pair in pairs if pair[name] is not None]
         summary[name] = float(np.mean(values)) if values else None
     return summary

@@ -7,7 +7,7 @@ importances and summary figures, never per-row attributions.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -97,10 +97,10 @@ def attribution_audit(
     Returns
     -------
     dict
-        JSON-ready: ``settings``, ``feature_names``, ``columns`` (what the sensitive and proxy
-        names matched), and per method: per twin (key ``"framework/seed"``) its status,
-        importances and figures, then ``agreement``; Integrated Gradients also carries
-        ``captum_check``.
+        JSON-ready: ``kind`` (``"tabular"``), ``settings``, ``feature_names``, ``columns``
+        (what the sensitive and proxy names matched), and per method: per twin (key
+        ``"framework/seed"``) its status, importances and figures, then ``agreement``;
+        Integrated Gradients also carries ``captum_check``.
     """
     unknown = [name for name in methods if name not in METHODS]
     if unknown:
@@ -109,7 +109,7 @@ def attribution_audit(
     if not twins:
         raise ValueError("no twins to audit")
     feature_names = list(dataset.feature_names)
-    rows = _sample_rows(len(dataset.test), n_rows, random_state)
+    rows = sample_rows(len(dataset.test), n_rows, random_state)
     rng = np.random.default_rng(random_state)
     background_rows = np.sort(rng.choice(len(dataset.train), min(n_background,
                                                                 len(dataset.train)),
@@ -136,7 +136,8 @@ def attribution_audit(
         )
     if "integrated_gradients" in results:
         results["integrated_gradients"]["captum_check"] = _captum_check(twins, settings)
-    return _rounded({
+    return rounded({
+        "kind": "tabular",
         "target": TARGET,
         "settings": {
             "split": "test", "n_rows": int(len(rows)), "n_rows_available": len(dataset.test),
@@ -154,13 +155,13 @@ def attribution_audit(
     })
 
 
-def _rounded(value, digits: int = 6):
+def rounded(value, digits: int = 6):
     """Floats to ``digits`` significant digits, recursively: results.json stays readable and
     small, and no audit figure is meaningful beyond float32's ~7 digits anyway."""
     if isinstance(value, dict):
-        return {key: _rounded(item, digits) for key, item in value.items()}
+        return {key: rounded(item, digits) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_rounded(item, digits) for item in value]
+        return [rounded(item, digits) for item in value]
     if isinstance(value, float | np.floating):
         return float(f"{value:.{digits}g}") if np.isfinite(value) else None
     if isinstance(value, np.integer | np.bool_):
@@ -168,7 +169,8 @@ def _rounded(value, digits: int = 6):
     return value
 
 
-def _sample_rows(n_available: int, n_rows: int | None, random_state: int) -> np.ndarray:
+def sample_rows(n_available: int, n_rows: int | None, random_state: int) -> np.ndarray:
+    """A seeded, sorted sample of ``n_rows`` row indices (every row for None or more)."""
     if n_rows is None or n_rows >= n_available:
         return np.arange(n_available)
     if n_rows < 1:
@@ -220,20 +222,42 @@ def _method_result(outcomes: Mapping[tuple[str, int], MethodOutcome], feature_na
 
 def _captum_check(twins: Mapping[tuple[str, int], Twin], settings: AttributionSettings) -> dict:
     """Our Integrated Gradients against captum's on the first torch twin, every run."""
+    n_rows = min(N_CAPTUM_CHECK_ROWS, len(settings.X))
+
+    def both(twin: Twin) -> tuple[np.ndarray, np.ndarray]:
+        import torch
+        from captum.attr import IntegratedGradients
+
+        subset = dataclasses.replace(settings, X=settings.X[:n_rows])
+        ours = run_method("integrated_gradients", twin, subset).attributions
+        captum = IntegratedGradients(log_odds_module(twin)).attribute(
+            torch.from_numpy(subset.X), baselines=torch.from_numpy(subset.baseline[None]),
+            n_steps=settings.n_steps, method=settings.integration_method,
+        ).detach().numpy()
+        return ours, captum
+
+    return captum_check(twins, both, n_rows)
+
+
+def captum_check(twins: Mapping[tuple[str, int], Twin],
+                 attribute: Callable[[Twin], tuple[np.ndarray, np.ndarray]],
+                 n_rows: int) -> dict:
+    """Compare our attributions with captum's on the first torch twin (shared by every kind).
+
+    Parameters
+    ----------
+    twins : mapping of (framework, seed) to Twin
+    attribute : callable
+        ``torch twin -> (ours, captum)``, two arrays of shape (n_rows, n_features) for the
+        same rows and target.
+    n_rows : int
+        Rows compared (recorded).
+    """
     torch_keys = sorted(key for key in twins if key[0] == "torch")
     if not torch_keys:
         return {"status": "not_applicable", "reason": "no torch twin to run captum on"}
-    import torch
-    from captum.attr import IntegratedGradients
-
     key = torch_keys[0]
-    n_rows = min(N_CAPTUM_CHECK_ROWS, len(settings.X))
-    subset = dataclasses.replace(settings, X=settings.X[:n_rows])
-    ours = run_method("integrated_gradients", twins[key], subset).attributions
-    captum = IntegratedGradients(log_odds_module(twins[key])).attribute(
-        torch.from_numpy(subset.X), baselines=torch.from_numpy(subset.baseline[None]),
-        n_steps=settings.n_steps, method=settings.integration_method,
-    ).detach().numpy()
+    ours, captum = attribute(twins[key])
     difference = compare_attributions(ours, captum)
     return {"status": "ok", "twin": f"{key[0]}/{key[1]}", "n_rows": n_rows,
             "max_abs_difference": float(np.abs(ours - captum).max()),

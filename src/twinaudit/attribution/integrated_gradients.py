@@ -1,7 +1,7 @@
 """Integrated Gradients, once for every framework: quadrature and bookkeeping in numpy.
 
-For a row ``x``, a baseline ``x'`` and the log-odds of class 1 ``f`` (see
-:mod:`twinaudit.attribution.gradients`),
+For a row ``x``, a baseline ``x'`` and the explained output ``f`` (the log-odds of class 1, or
+the log-softmax of a target class; see :mod:`twinaudit.attribution.gradients`),
 
     IG_j(x) = (x_j − x'_j) · ∫₀¹ ∂f/∂x_j (x' + α (x − x')) dα,
 
@@ -18,7 +18,8 @@ approximation is, and rows whose relative delta exceeds a threshold are flagged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -45,7 +46,7 @@ class IntegratedGradientsResult:
     ----------
     attributions : ndarray of shape (n_rows, n_features), float64
     outputs : ndarray of shape (n_rows,)
-        ``f(x)``, the log-odds of class 1 at each row.
+        ``f(x)``, the explained output at each row.
     baseline_outputs : ndarray of shape (n_rows,)
         ``f(x')`` at each row's baseline.
     deltas : ndarray of shape (n_rows,)
@@ -182,7 +183,11 @@ def integrated_gradients(
     internal_batch_size: int = INTERNAL_BATCH_SIZE,
     threshold: float = RELATIVE_DELTA_THRESHOLD,
 ) -> IntegratedGradientsResult:
-    """Integrated Gradients of the log-odds of class 1 for every row of ``X``.
+    """Integrated Gradients of the gradient function's output for every row of ``X``.
+
+    Rows are flat: images and embedded sequences are flattened by the caller and reshaped
+    inside the gradient function (see :mod:`twinaudit.attribution.image` and
+    :mod:`twinaudit.attribution.text`).
 
     Parameters
     ----------
@@ -224,6 +229,34 @@ def integrated_gradients(
     )
     return _with_completeness(attributions, outputs, baseline_outputs, threshold=threshold,
                               method=method, n_steps=n_steps)
+
+
+def merge_results(parts: Sequence[tuple[np.ndarray, IntegratedGradientsResult]]
+                  ) -> IntegratedGradientsResult:
+    """Results computed on disjoint subsets of rows, put back together in row order.
+
+    Explaining each row toward its own class means one gradient function (one target) per
+    class, so a batch is attributed class by class; this undoes the grouping.
+
+    Parameters
+    ----------
+    parts : sequence of (rows, result)
+        ``rows`` (int array) are the positions, in the merged order, of ``result``'s rows; all
+        ``rows`` together are a permutation of ``0 .. n − 1``. Every part used the same
+        method, steps and threshold.
+    """
+    if not parts:
+        raise ValueError("nothing to merge")
+    order = np.concatenate([np.asarray(rows, dtype=np.int64) for rows, _ in parts])
+    if not np.array_equal(np.sort(order), np.arange(len(order))):
+        raise ValueError("the parts' rows must cover 0 .. n - 1, each once")
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    arrays = {field.name: np.concatenate([getattr(result, field.name) for _, result in parts]
+                                         )[inverse]
+              for field in fields(IntegratedGradientsResult)
+              if isinstance(getattr(parts[0][1], field.name), np.ndarray)}
+    return replace(parts[0][1], **arrays)
 
 
 def _attribute(gradient_function: GradientFunction, X: np.ndarray, baseline: np.ndarray,

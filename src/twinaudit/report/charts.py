@@ -17,6 +17,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from twinaudit.report.formatting import signed
+
 #: Okabe–Ito colours, paired with a dash pattern (lines) and a fill style (bars) per series.
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
 _DASHES = ("", "6 3", "2 2", "8 3 2 3", "4 4", "1 3")
@@ -408,3 +410,127 @@ def _marker(index: int, x: float, y: float, tooltip: str) -> str:
         return (f'<path d="M{x - 5:.1f},{y - 5:.1f} L{x + 5:.1f},{y + 5:.1f} M{x - 5:.1f},'
                 f'{y + 5:.1f} L{x + 5:.1f},{y - 5:.1f}" {style}>{title}</path>')
     return f'<polygon points="{points}" {style}>{title}</polygon>'
+
+
+#: The diverging scale's ends: Okabe–Ito blue (negative) and vermillion (positive), white at 0.
+_NEGATIVE, _POSITIVE, _NEUTRAL = (0, 114, 178), (213, 94, 0), (255, 255, 255)
+
+
+def diverging_colour(value: float | None, scale: float) -> str:
+    """The colour of ``value`` on a symmetric scale ±``scale``: blue, white at 0, vermillion.
+
+    Values beyond the scale take the end colour; None (no value) is a light grey.
+    """
+    if value is None or not math.isfinite(value):
+        return "#d5d5d5"
+    share = max(-1.0, min(1.0, value / scale)) if scale > 0 else 0.0
+    end = _POSITIVE if share > 0 else _NEGATIVE
+    rgb = (round(n + abs(share) * (e - n)) for n, e in zip(_NEUTRAL, end, strict=True))
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def heat_map(panels: Sequence[Sequence[Sequence[Sequence[float | None]] | None]], *,
+             row_labels: Sequence[str], column_labels: Sequence[str], title: str,
+             value_label: str, digits: int = 3, cell: int = 10,
+             saturate: float = 0.99) -> Markup:
+    """Small heat maps in a grid, on one shared diverging colour scale, with a numbered legend.
+
+    Parameters
+    ----------
+    panels : rows of panels; a panel is a 2-D grid (list of rows of numbers) or None
+        ``panels[i][j]`` is drawn in row ``row_labels[i]``, column ``column_labels[j]`` (say one
+        row per twin, one column per class). A missing panel is drawn as an empty outline.
+    row_labels, column_labels : sequences of str
+        Escaped: they may hold user data.
+    title, value_label : str
+        The chart's title and what the numbers are (under the legend).
+    digits : int
+        Decimals of the legend's numbers and the cells' tooltips (signed, as
+        :func:`~twinaudit.report.formatting.signed` prints them).
+    cell : int
+        Side of one cell, in SVG units.
+    saturate : float
+        The colour scale ends at this quantile of the magnitudes (1: at the largest).
+
+    Returns
+    -------
+    markupsafe.Markup
+        The ``<svg>``. The scale is symmetric around 0, so white is exactly zero and the two
+        colours compare magnitudes honestly; the legend prints the numbers at its ticks
+        (``≥`` at the ends when larger magnitudes were saturated) and every cell's
+        ``<title>`` its value, so colour is never the only carrier.
+    """
+    values = [v for row in panels for panel in row if panel for line in panel for v in line
+              if v is not None and math.isfinite(v)]
+    if not values:
+        return Markup('<p class="muted">No data to chart.</p>')
+    magnitudes = sorted(abs(v) for v in values)
+    # A few extreme pixels would otherwise wash every other cell out to white: the scale ends
+    # at a high quantile of the magnitudes, beyond which cells take the end colour, and the
+    # legend says so (≥ / ≤). Tooltips keep every true value.
+    scale = magnitudes[min(len(magnitudes) - 1, int(saturate * len(magnitudes)))] \
+        or magnitudes[-1] or 1.0
+    clipped = magnitudes[-1] > scale
+    height_cells = max(len(panel) for row in panels for panel in row if panel)
+    width_cells = max(len(panel[0]) for row in panels for panel in row if panel and panel[0])
+    panel_w, panel_h, gap = width_cells * cell, height_cells * cell, 8
+    left = round(12 + _FONT_WIDTH * max((len(str(label)) for label in row_labels), default=0))
+    top = 44
+    columns = max(len(column_labels), max(len(row) for row in panels))
+    grid_w = left + columns * (panel_w + gap)
+    legend_y = top + len(panels) * (panel_h + gap) + 14
+    width = max(grid_w + 8, 360)
+    height = legend_y + 46
+    parts = _open_svg(width, height, title)
+    parts[0] = parts[0].replace('class="chart"',
+                                f'class="chart" style="max-width: {min(width, 1000):.0f}px"')
+    for j, label in enumerate(column_labels):
+        x = left + j * (panel_w + gap) + panel_w / 2
+        parts.append(f'<text x="{x:.1f}" y="{top - 6}" text-anchor="middle" class="tick">'
+                     f"{_text(label)}</text>")
+    for i, row in enumerate(panels):
+        y0 = top + i * (panel_h + gap)
+        label = row_labels[i] if i < len(row_labels) else ""
+        parts.append(f'<text x="{left - 6:.1f}" y="{y0 + panel_h / 2 + 4:.1f}" '
+                     f'text-anchor="end" class="tick">{_text(label)}</text>')
+        for j, panel in enumerate(row):
+            x0 = left + j * (panel_w + gap)
+            column = column_labels[j] if j < len(column_labels) else ""
+            # One group per panel, cells at integer offsets and tooltips holding only the
+            # value: a 10-class, 6-twin grid is 3,840 cells, and every character counts.
+            parts.append(f'<g transform="translate({x0:.0f} {y0:.0f})"><title>'
+                         f"{_text(f'{label}, {column}')}</title>")
+            for r, line in enumerate(panel or []):
+                for c, value in enumerate(line):
+                    shown = "no value" if value is None else signed(value, digits)
+                    parts.append(f'<rect x="{c * cell}" y="{r * cell}" width="{cell}" '
+                                 f'height="{cell}" fill="{diverging_colour(value, scale)}">'
+                                 f"<title>{shown}</title></rect>")
+            parts.append(f'<rect width="{panel_w}" height="{panel_h}" fill="none" '
+                         'class="axis"/></g>')
+    parts.extend(_diverging_legend(left, legend_y, scale, value_label, digits, clipped))
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _diverging_legend(x: float, y: float, scale: float, value_label: str,
+                      digits: int, clipped: bool = False) -> list[str]:
+    """A colour bar from −scale to +scale with numbers at five ticks (``≤``/``≥`` at the
+    ends when ``clipped``: values beyond them share the end colours)."""
+    steps, bar_w = 21, 240
+    step_w = bar_w / steps
+    parts = [f'<rect x="{x + k * step_w:.1f}" y="{y:.1f}" width="{step_w + 0.4:.1f}" height="10" '
+             f'fill="{diverging_colour(scale * (2 * k / (steps - 1) - 1), scale)}"/>'
+             for k in range(steps)]
+    parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w}" height="10" fill="none" '
+                 'class="axis"/>')
+    for share in (-1, -0.5, 0, 0.5, 1):
+        tick_x = x + (share + 1) / 2 * bar_w
+        parts.append(f'<line x1="{tick_x:.1f}" y1="{y + 10:.1f}" x2="{tick_x:.1f}" '
+                     f'y2="{y + 14:.1f}" class="axis"/>')
+        bound = {-1: "≤ ", 1: "≥ "}.get(share, "") if clipped else ""
+        parts.append(f'<text x="{tick_x:.1f}" y="{y + 25:.1f}" text-anchor="middle" '
+                     f'class="tick">{bound}{signed(share * scale, digits)}</text>')
+    parts.append(f'<text x="{x + bar_w + 10:.1f}" y="{y + 9:.1f}" class="tick">'
+                 f"{_text(value_label)}</text>")
+    return parts
