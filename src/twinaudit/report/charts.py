@@ -153,11 +153,8 @@ def line_chart(series: Mapping[str, Sequence[tuple[float, float | None]]], *, ti
         if x_low <= tick <= x_high:
             parts.append(f'<text x="{px(tick):.1f}" y="{top + plot_h + 16}" '
                          f'text-anchor="middle" class="tick">{tick:g}</text>')
-    parts += _axes(left, top, plot_w, plot_h)
-    parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" '
-                 f'class="label">{_text(x_label)}</text>')
-    parts.append(f'<text x="14" y="{top + plot_h / 2:.1f}" text-anchor="middle" class="label" '
-                 f'transform="rotate(-90 14 {top + plot_h / 2:.1f})">{_text(y_label)}</text>')
+    parts += _axes(left, top, plot_w, plot_h, height=height, x_label=x_label,
+                   y_label=y_label)
     for index, (name, values) in enumerate(series.items()):
         colour, dash = _line_style(index)
         kept = [(x, y) for x, y in values if usable(y)]
@@ -183,10 +180,20 @@ def _line_style(index: int) -> tuple[str, str]:
     return PALETTE[index % len(PALETTE)], (f' stroke-dasharray="{dash}"' if dash else "")
 
 
-def _axes(left: float, top: float, plot_w: float, plot_h: float) -> list[str]:
-    return [f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
-            'class="axis"/>',
-            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" class="axis"/>']
+def _axes(left: float, top: float, plot_w: float, plot_h: float, *, height: float | None = None,
+          x_label: str | None = None, y_label: str | None = None) -> list[str]:
+    """The two axis lines and, when given, the x label below and the rotated y label."""
+    parts = [f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
+             'class="axis"/>',
+             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" class="axis"/>']
+    if x_label is not None:
+        parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" '
+                     f'text-anchor="middle" class="label">{_text(x_label)}</text>')
+    if y_label is not None:
+        middle = top + plot_h / 2
+        parts.append(f'<text x="14" y="{middle:.1f}" text-anchor="middle" class="label" '
+                     f'transform="rotate(-90 14 {middle:.1f})">{_text(y_label)}</text>')
+    return parts
 
 
 def _pattern_defs(chart_id: str, count: int) -> str:
@@ -364,11 +371,8 @@ def scatter_chart(series: Mapping[str, Sequence[Point]], *, title: str, x_label:
     for tick in x_ticks:
         parts.append(f'<text x="{px(tick):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
                      f'class="tick">{_tick_label(tick)}</text>')
-    parts += _axes(left, top, plot_w, plot_h)
-    parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" text-anchor="middle" '
-                 f'class="label">{_text(x_label)}</text>')
-    parts.append(f'<text x="14" y="{top + plot_h / 2:.1f}" text-anchor="middle" class="label" '
-                 f'transform="rotate(-90 14 {top + plot_h / 2:.1f})">{_text(y_label)}</text>')
+    parts += _axes(left, top, plot_w, plot_h, height=height, x_label=x_label,
+                   y_label=y_label)
     for index, (name, points) in enumerate(kept.items()):
         for point in points:
             tooltip = f"{name}{' — ' + point.label if point.label else ''}: " \
