@@ -161,10 +161,9 @@ def test_train(benchmark, framework, implementation, setting):
            batch_size=schedule.batch_size, **scores, **extra)
 
 
+@pytest.mark.parametrize("setting", ["sentiment"], indirect=True)
 def test_lstm_inference_throughput_batch_1024(benchmark, framework, setting):
     name, network, schedule, dataset = setting
-    if name != "sentiment":
-        pytest.skip("LSTM only")
     twin = twin_class(framework)(network, schedule, random_state=0).initialize()
     rows = np.resize(dataset.test.X, (1024, dataset.test.X.shape[1]))
     benchmark.group = "LSTM inference throughput, batch 1024"

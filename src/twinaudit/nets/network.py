@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
+from abc import ABC, abstractmethod
+
 import numpy as np
 
 from twinaudit.nets.layers import Dropout, Layer, Shape
@@ -33,7 +35,7 @@ class NamedLayer:
         return self.layer.parameter_shapes(self.input_shape)
 
 
-class Network:
+class Network(ABC):
     """Mixin of every network spec. Subclasses define ``input_shape``, ``layers()`` and ``kind``.
 
     Attributes
@@ -51,11 +53,13 @@ class Network:
     input_dtype: ClassVar[str] = "float32"
 
     @property
+    @abstractmethod
     def input_shape(self) -> Shape:
-        raise NotImplementedError
+        """One example's shape (no batch dimension)."""
 
+    @abstractmethod
     def layers(self) -> list[Layer]:
-        raise NotImplementedError
+        """The framework-neutral layers, in order."""
 
     def named_layers(self) -> Iterator[NamedLayer]:
         """Every layer with its name (type and index among layers of that type) and input."""
