@@ -18,8 +18,8 @@ Run: ``pytest benchmarks/test_bench_attribution.py --benchmark-only``
 """
 
 import os
-from pathlib import Path
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -48,12 +48,13 @@ def adult():
 
 @pytest.fixture(scope="module")
 def twins(adult):
-    from twinaudit.nets import MLPSpec
-    from twinaudit.twins import twin_class
+    from twinaudit.frameworks import twin_class
+    from twinaudit.nets import MLPNetwork
+    from twinaudit.vocabulary import FRAMEWORKS
 
-    network = MLPSpec(n_inputs=adult.test.X.shape[1], hidden=(64, 32))
+    network = MLPNetwork(n_inputs=adult.test.X.shape[1], hidden=(64, 32))
     return {framework: twin_class(framework)(network, random_state=0).initialize()
-            for framework in ("torch", "keras")}
+            for framework in FRAMEWORKS}
 
 
 def _ours(twin, adult):

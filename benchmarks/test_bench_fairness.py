@@ -17,8 +17,8 @@ import time
 import numpy as np
 import pytest
 
-from twinaudit.audits.fairness import fairness_audit
 from twinaudit.data import adult
+from twinaudit.fairness.audit import fairness_audit
 
 GROUP_SETS = [["sex"], ["race"], ["sex", "race"]]
 PRIVILEGED = {"sex": "Male", "race": "White"}

@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import REPOSITORY, bench_frameworks
-from test_bench_twins import accuracy_of, record
-from twinaudit.nets import RECONSTRUCTION, initial_weights
-from twinaudit.train import Schedule
+from twinaudit.benchmarks.fixtures import accuracy_of, bench_frameworks, record
+from twinaudit.frameworks.schedule import Schedule
+from twinaudit.nets import initial_weights
+
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 NETWORKS = ["simplenet", "digits", "sentiment", "autoencoder"]
 #: Rows and epochs of a timed training run, and rounds per measurement.
@@ -53,10 +55,12 @@ def setting(request):
 class PlainTorch:
     """A hand-written torch loop over the twin's own modules."""
 
+    framework = "torch"
+
     def __init__(self, network, schedule: Schedule, weights: dict):
         import torch
 
-        from twinaudit.twins.torch_layers import build_modules, set_parameters
+        from twinaudit.frameworks.torch.layers import build_modules, set_parameters
 
         self.torch, self.network = torch, network
         self.model, modules = build_modules(network)
@@ -74,7 +78,7 @@ class PlainTorch:
             for start in range(0, len(y), self.batch_size):
                 rows = order[start:start + self.batch_size]
                 output = self.model(X[rows])
-                if self.network.task == RECONSTRUCTION:
+                if self.network.task.target_is_input:
                     loss = torch.nn.functional.mse_loss(output, X[rows])
                 else:
                     loss = torch.nn.functional.cross_entropy(output, y[rows])
@@ -91,23 +95,28 @@ class PlainTorch:
 class PlainKeras:
     """``compile`` + ``fit`` with Keras' defaults, over the twin's own layers."""
 
+    framework = "keras"
+
     def __init__(self, network, schedule: Schedule, weights: dict):
         import keras
 
-        from twinaudit.twins.keras_layers import build_layers, parameterised_layers, \
-            set_parameters
+        from twinaudit.frameworks.keras.layers import (
+            build_layers,
+            parameterised_layers,
+            set_parameters,
+        )
 
         self.keras, self.network = keras, network
         self.model = keras.Sequential(build_layers(network))
         set_parameters(parameterised_layers(self.model, network), weights)
         self.model.compile(
             optimizer=keras.optimizers.Adam(schedule.learning_rate),
-            loss=(keras.losses.MeanSquaredError() if network.task == RECONSTRUCTION
+            loss=(keras.losses.MeanSquaredError() if network.task.target_is_input
                   else keras.losses.SparseCategoricalCrossentropy(from_logits=True)))
         self.batch_size = schedule.batch_size
 
     def fit(self, X: np.ndarray, y: np.ndarray, epochs: int):
-        target = X if self.network.task == RECONSTRUCTION else y
+        target = X if self.network.task.target_is_input else y
         self.model.fit(X, target, batch_size=self.batch_size, epochs=epochs, shuffle=True,
                        verbose=0)
         return self
@@ -116,18 +125,19 @@ class PlainKeras:
         return self.keras.ops.convert_to_numpy(self.model(X, training=False))
 
 
-PLAIN = {"torch": PlainTorch, "keras": PlainKeras}
+#: The plain reference of each framework, by the framework it is written in.
+PLAIN = {plain.framework: plain for plain in (PlainTorch, PlainKeras)}
 
 
 def twin_class(framework):
-    from twinaudit.twins import twin_class as lookup
+    from twinaudit.frameworks import twin_class as lookup
 
     return lookup(framework)
 
 
 def quality(network, output: np.ndarray, dataset) -> dict:
     """Test accuracy, or for a reconstruction its mean squared error (accuracy None)."""
-    if network.task == RECONSTRUCTION:
+    if network.task.target_is_input:
         error = float(np.square(output.astype(np.float64) - dataset.test.X).mean())
         return {"accuracy": None, "reconstruction_error": error}
     return {"accuracy": accuracy_of(output, dataset.test.y)}

@@ -1,43 +1,23 @@
-"""Shared fixtures: small audit definitions and datasets, so tests train in seconds."""
+"""Shared fixtures: small audit definitions, data sets and twins, so tests run in seconds.
+
+Helpers that are plain functions or constants live in ``helpers.py``; nothing imports this
+file (pytest finds its fixtures by name).
+"""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from helpers import attribution_case, network_case, twins_of, write_small_audit
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-SMALL_AUDIT = """
-[audit]
-name = "{name}"
-
-[data]
-dataset = "adult"
-sensitive_features = ["sex", "race"]
-max_train_rows = {train_rows}
-max_test_rows = {test_rows}
-
-[network]
-hidden = [16, 8]
-
-[training]
-seeds = {seeds}
-epochs = {epochs}
-batch_size = 128
-
-[attribution]
-n_rows = 200
-"""
-
-
-def write_small_audit(folder: Path, *, name: str = "small", train_rows: int = 1500,
-                      test_rows: int = 800, seeds: str = "[0, 1]", epochs: int = 2) -> Path:
-    path = folder / f"{name}.toml"
-    path.write_text(SMALL_AUDIT.format(name=name, train_rows=train_rows, test_rows=test_rows,
-                                       seeds=seeds, epochs=epochs))
-    return path
+#: The shipped network audits the per-network tests run over (``network_case``).
+NETWORKS = ["simplenet", "digits", "sentiment", "autoencoder"]
 
 
 @pytest.fixture
@@ -52,3 +32,32 @@ def small_dataset(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("small")
     return load_dataset(load_spec(write_small_audit(folder, train_rows=2000)))
+
+
+@pytest.fixture(scope="module")
+def batch():
+    """Twelve rows of five normal features and random binary labels."""
+    rng = np.random.default_rng(7)
+    return rng.normal(size=(12, 5)).astype(np.float32), rng.integers(0, 2, 12)
+
+
+@pytest.fixture(scope="module", params=NETWORKS)
+def case(request):
+    """``(name, network, dataset)`` of each shipped network audit, on 600/300 rows."""
+    return network_case(request.param)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    """The digits audit on 300/60 rows with initialised twins of seeds 0 and 1."""
+    spec, dataset, network = attribution_case("digits")
+    return spec, dataset, network, twins_of(network, seeds=(0, 1))
+
+
+@pytest.fixture(scope="module")
+def sentiment():
+    """The sentiment audit on 300/60 rows with initialised twins of seeds 0 and 1, their
+    embeddings scaled up (untrained embeddings are too small to attribute anything)."""
+    spec, dataset, network = attribution_case("sentiment")
+    return spec, dataset, network, twins_of(network, seeds=(0, 1),
+                                            scale={"embedding_0.embeddings": 20.0})

@@ -56,3 +56,30 @@ def test_bench_refuses_networks_its_suite_does_not_measure(tmp_path):
                           source=tmp_path / "d.toml")
     with pytest.raises(TwinauditError, match="test_bench_networks.py"):
         run_benchmarks(spec)
+
+
+@pytest.mark.slow
+def test_bench_runs_the_packaged_suite_from_a_folder_outside_any_checkout(tmp_path):
+    # A user's own project: an audit, nothing of this repository (no benchmarks/ folder).
+    import json
+    import subprocess
+    import sys
+
+    from helpers import write_small_audit
+
+    audit = write_small_audit(tmp_path, name="outside", train_rows=400, test_rows=200,
+                              seeds="[0]", epochs=1)
+    twinaudit = [sys.executable, "-m", "twinaudit.cli"]
+    subprocess.run([*twinaudit, "run", audit.name, "--quiet"], cwd=tmp_path, check=True,
+                   capture_output=True, timeout=600)
+    completed = subprocess.run([*twinaudit, "bench", audit.name, "--profile", "quick",
+                                "--quiet"], cwd=tmp_path, capture_output=True, text=True,
+                               timeout=900, check=False)
+    assert completed.returncode == 0, completed.stderr
+    results = json.loads((tmp_path / "reports" / "outside" / "results.json").read_text())
+    rows = results["benchmarks"]["rows"]
+    assert {row["framework"] for row in rows} == set(spec_from_dict(
+        {"audit": {"name": "x"}, "data": {"dataset": "adult"}}, source=audit).training.frameworks)
+    assert "site-packages" in results["benchmarks"]["suite"] or "src/twinaudit/benchmarks" in \
+        results["benchmarks"]["suite"]
+    assert all(row["ratio"] > 0 for row in rows if "ratio" in row)

@@ -9,8 +9,10 @@ from xml.etree import ElementTree
 import pandas as pd
 import pytest
 
-from conftest import write_small_audit
 from twinaudit.results import SCHEMA_VERSION
+from twinaudit.vocabulary import FRAMEWORKS
+
+from helpers import write_small_audit
 
 TWINAUDIT = [sys.executable, "-m", "twinaudit.cli"]
 
@@ -28,6 +30,7 @@ def finished_run(tmp_path_factory):
     return folder, completed
 
 
+@pytest.mark.slow
 def test_run_writes_results_predictions_report_and_checkpoints(finished_run):
     folder, completed = finished_run
     assert completed.returncode == 0, completed.stderr
@@ -58,6 +61,7 @@ def test_run_writes_results_predictions_report_and_checkpoints(finished_run):
     assert "Twin parity" in html and "<svg" in html
 
 
+@pytest.mark.slow
 def test_run_audits_fairness_and_mitigation_consistently_with_the_predictions(finished_run):
     folder, _ = finished_run
     output = folder / "reports" / "small"
@@ -73,7 +77,7 @@ def test_run_audits_fairness_and_mitigation_consistently_with_the_predictions(fi
         groups = section["twins"]["keras"]["1"]["group_sets"]["sex"]["groups"]
         for group, rate in expected.items():
             assert groups[group]["metrics"]["selection_rate"]["value"] == pytest.approx(rate)
-    assert set(results["fairness"]["twins"]) == {"torch", "keras"}
+    assert set(results["fairness"]["twins"]) == set(FRAMEWORKS)
     assert set(results["fairness"]["summary"]["group_sets"]) == {"sex", "race", "sex×race"}
     reweighing = results["mitigation"]["reweighing"]
     assert reweighing["groups"] == ["sex"]
@@ -86,6 +90,7 @@ def test_run_audits_fairness_and_mitigation_consistently_with_the_predictions(fi
     assert "sex" in threshold["before_after"]["keras"]["group_sets"]
 
 
+@pytest.mark.slow
 def test_run_explains_both_twins_and_checks_itself_against_captum(finished_run):
     folder, _ = finished_run
     attribution = json.loads((folder / "reports/small/results.json").read_text())["attribution"]
@@ -100,6 +105,7 @@ def test_run_explains_both_twins_and_checks_itself_against_captum(finished_run):
     assert attribution["methods"]["deeplift"]["twins"]["keras/0"]["status"] == "not_applicable"
 
 
+@pytest.mark.slow
 def test_two_runs_give_identical_numbers(finished_run, tmp_path):
     folder, _ = finished_run
     audit = write_small_audit(tmp_path)
@@ -128,6 +134,7 @@ def test_two_runs_give_identical_numbers(finished_run, tmp_path):
     pd.testing.assert_frame_equal(first_predictions, second_predictions)
 
 
+@pytest.mark.slow
 def test_report_re_renders_from_results(finished_run, tmp_path):
     folder, _ = finished_run
     output = tmp_path / "again.html"
@@ -140,7 +147,7 @@ def test_report_re_renders_from_results(finished_run, tmp_path):
 BAD_AUDIT = '[audit]\nname = "bad"\n[data]\n'
 
 
-@pytest.mark.parametrize("write, expected", [
+BAD_INPUTS = [
     (None, "not found"),
     (lambda p: p.write_text("[audit\n"), "not valid TOML"),
     (lambda p: p.write_text(BAD_AUDIT + 'dataset = "mnist"\n'), "[data].dataset"),
@@ -159,7 +166,15 @@ BAD_AUDIT = '[audit]\nname = "bad"\n[data]\n'
                 p.write_text(BAD_AUDIT + 'dataset = "csv"\npath = "d.csv"\nlabel = "y"\n'
                              'positive = "1"\nsensitive_features = ["race"]\n')),
      "no sensitive column 'race'"),
-])
+]
+# Each case starts a fresh interpreter (about 2 s): the fast loop keeps one spec error and one
+# data error, the rest run with the slow tests.
+FAST_BAD_INPUTS = ("not found", "label column 'y' must hold exactly two values")
+
+
+@pytest.mark.parametrize("write, expected", [
+    pytest.param(write, expected, marks=() if expected in FAST_BAD_INPUTS else pytest.mark.slow)
+    for write, expected in BAD_INPUTS])
 def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, write, expected):
     audit = tmp_path / "audit.toml"
     if write is not None:
@@ -173,6 +188,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(tmp_path, write, expec
     assert not (tmp_path / "reports").exists() and not (tmp_path / "models").exists()
 
 
+@pytest.mark.slow
 def test_gate_on_a_real_run_passes_itself_and_catches_an_accuracy_regression(finished_run,
                                                                             tmp_path):
     folder, _ = finished_run
@@ -192,6 +208,7 @@ def test_gate_on_a_real_run_passes_itself_and_catches_an_accuracy_regression(fin
     assert "FAIL" in regressed.stdout and "accuracy.no_drop" in regressed.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("breakage, expected", [
     ("rules", "not valid TOML"),
     ("schema", "schema_version"),

@@ -7,7 +7,10 @@ import json
 
 import pytest
 
-from test_report import (
+from twinaudit.compare import compare_runs, render_comparison, run_labels, write_comparison
+from twinaudit.errors import TwinauditError
+
+from report_helpers import (
     SCRIPT_PAYLOAD,
     assert_self_contained,
     assert_well_formed,
@@ -15,8 +18,6 @@ from test_report import (
     full_results,
     poisoned_results,
 )
-from twinaudit.compare import compare_runs, render_comparison, run_labels, write_comparison
-from twinaudit.errors import TwinauditError
 
 DPD = ("fairness", "twins", "torch", "0", "group_sets", "sex", "disparities",
        "demographic_parity_difference")

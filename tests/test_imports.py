@@ -1,9 +1,13 @@
-"""`import twinaudit` and `twinaudit --help` must not import a deep-learning framework."""
+"""`import twinaudit`, `twinaudit --help` and `import twinaudit.attribution` must not import a
+deep-learning framework."""
 
 import subprocess
 import sys
 
-HEAVY = ("torch", "tensorflow", "keras")
+from twinaudit.vocabulary import FRAMEWORKS
+
+#: Every framework of the registry, and the Keras backend.
+HEAVY = ("tensorflow", *FRAMEWORKS)
 
 CHECK = """
 import sys
@@ -39,3 +43,12 @@ def test_help_loads_no_framework():
 def test_the_check_itself_sees_a_framework():
     # Guards the two tests above against passing vacuously.
     assert run_python("import torch") == "torch"
+
+
+def test_importing_attribution_loads_no_framework():
+    code = ("import sys, twinaudit.attribution\n"
+            "print(sorted(m for m in ('torch', 'tensorflow', 'keras', 'captum', 'shap') "
+            "if m in sys.modules))")
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                               check=True, timeout=120)
+    assert completed.stdout.strip() == "[]"

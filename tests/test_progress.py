@@ -3,9 +3,9 @@
 import io
 import sys
 
+from twinaudit.frameworks.schedule import EpochRecord
 from twinaudit.progress import training_progress
 from twinaudit.spec import spec_from_dict
-from twinaudit.train import EpochRecord
 
 
 def spec(tmp_path):

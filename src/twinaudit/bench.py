@@ -13,17 +13,23 @@ import os
 import platform
 import subprocess
 import sys
+from importlib import resources
 from pathlib import Path
 
 from twinaudit.errors import TwinauditError
 from twinaudit.results import read_results, write_results
 from twinaudit.spec import AuditSpec
 
-SUITE_FILE = "test_bench_twins.py"
+SUITE_FILE = "test_twins.py"
 PROFILES = ("quick", "full")
 
 
-def run_benchmarks(spec: AuditSpec, *, profile: str = "quick", suite: Path = Path("benchmarks"),
+def packaged_suite() -> Path:
+    """The folder of the suite shipped inside the package (twinaudit.benchmarks)."""
+    return Path(str(resources.files("twinaudit.benchmarks")))
+
+
+def run_benchmarks(spec: AuditSpec, *, profile: str = "quick", suite: Path | None = None,
                    results_path: Path | None = None, quiet: bool = False) -> Path:
     """Benchmark every framework of the audit and merge the rows into its results.json.
 
@@ -39,10 +45,10 @@ def run_benchmarks(spec: AuditSpec, *, profile: str = "quick", suite: Path = Pat
     if not results_path.is_file():
         raise TwinauditError(f"{results_path}: no results to merge into (run 'twinaudit run "
                              f"{spec.source}' first)")
-    suite_file = Path(suite) / SUITE_FILE
+    suite_file = Path(suite or packaged_suite()) / SUITE_FILE
     if not suite_file.is_file():
-        raise TwinauditError(f"{suite_file}: benchmark suite not found (run from the project "
-                             "root or pass --suite)")
+        raise TwinauditError(f"{suite_file}: benchmark suite not found (expected the folder "
+                             f"of {SUITE_FILE}; leave --suite out to use the packaged one)")
     results = read_results(results_path)
     outputs = []
     for framework in spec.training.frameworks:
@@ -68,13 +74,16 @@ def _run_suite(suite_file: Path, output: Path, *, spec: AuditSpec, framework: st
                    "TWINAUDIT_BENCH_PROFILE": profile}
     command = [sys.executable, "-m", "pytest", str(suite_file), "--benchmark-only",
                f"--benchmark-json={output}", "--benchmark-save-data", "-q",
-               "-p", "no:cacheprovider", "--rootdir", str(suite_file.parent)]
+               "-p", "no:cacheprovider", "--rootdir", str(suite_file.parent),
+               # The suite's own settings only, whatever configuration surrounds it.
+               "-o", "addopts=", "-o", "testpaths=", "-o", "python_files=test_*.py"]
     completed = subprocess.run(command, env=environment, capture_output=quiet, text=True,
                                check=False)
     if completed.returncode != 0:
         detail = (completed.stdout or "").strip().splitlines()[-1:] if quiet else []
         raise TwinauditError(f"{suite_file}: the {framework} benchmarks failed "
-                             f"(pytest exit {completed.returncode}{': ' + detail[0] if detail else ''})")
+                             f"(pytest exit {completed.returncode}"
+                             f"{': ' + detail[0] if detail else ''})")
 
 
 def benchmark_rows(documents: list[dict]) -> list[dict]:

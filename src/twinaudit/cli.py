@@ -1,7 +1,7 @@
 """The ``twinaudit`` command line. Each command parses, makes one library call, and writes.
 
 Frameworks are imported inside the commands that need them, so ``twinaudit --help`` stays
-instant. Every user error (a TwinauditError or the gate's input errors) becomes one line on
+instant. Every user error (a TwinauditError, the gate's input errors included) becomes one line on
 stderr and exit status 2 — never a traceback.
 """
 
@@ -11,7 +11,7 @@ import logging
 import shlex
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -30,9 +30,9 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.
 def run(
     audit: Annotated[Path, typer.Argument(help="The audit definition (TOML).")] = Path(
         "audits/adult.toml"),
-    output_dir: Annotated[Optional[Path], typer.Option(
+    output_dir: Annotated[Path | None, typer.Option(
         help="Where results go (default: the spec's, reports/<name>).")] = None,
-    models_dir: Annotated[Optional[Path], typer.Option(
+    models_dir: Annotated[Path | None, typer.Option(
         help="Where checkpoints go (default: the spec's, models/<name>).")] = None,
     quiet: Quiet = False,
 ) -> None:
@@ -58,7 +58,7 @@ def run(
 @app.command()
 def report(
     results: Annotated[Path, typer.Argument(help="A results.json written by twinaudit run.")],
-    output: Annotated[Optional[Path], typer.Option(
+    output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Default: report.html beside the results.")] = None,
 ) -> None:
     """Re-render the HTML report of a results file."""
@@ -89,8 +89,9 @@ def bench(
     audit: Annotated[Path, typer.Argument(help="The audit definition (TOML).")] = Path(
         "audits/adult.toml"),
     profile: Annotated[str, typer.Option(help="quick (CI) or full.")] = "quick",
-    suite: Annotated[Path, typer.Option(help="The benchmark folder.")] = Path("benchmarks"),
-    results: Annotated[Optional[Path], typer.Option(
+    suite: Annotated[Path | None, typer.Option(
+        help="A benchmark folder holding test_twins.py (default: the packaged suite).")] = None,
+    results: Annotated[Path | None, typer.Option(
         help="The results.json to merge into (default: the audit's).")] = None,
     quiet: Quiet = False,
 ) -> None:
@@ -106,11 +107,11 @@ def bench(
 @app.command()
 def gate(
     results: Annotated[Path, typer.Argument(help="This run's results.json.")],
-    baseline: Annotated[Optional[Path], typer.Option(help="The baseline results.json.")] = None,
-    rules: Annotated[Optional[Path], typer.Option(
+    baseline: Annotated[Path | None, typer.Option(help="The baseline results.json.")] = None,
+    rules: Annotated[Path | None, typer.Option(
         help="Rules TOML (default: the packaged rule set).")] = None,
-    junit: Annotated[Optional[Path], typer.Option(help="Write JUnit XML here.")] = None,
-    markdown: Annotated[Optional[Path], typer.Option(
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
+    markdown: Annotated[Path | None, typer.Option(
         help="Write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).")] = None,
     strict: Annotated[bool, typer.Option(help="Treat inconclusive verdicts as failures.")] = False,
 ) -> None:
@@ -142,17 +143,35 @@ def baseline(
     typer.echo(str(promote_baseline(results, directory)))
 
 
+@app.command()
+def schema(
+    document: Annotated[str, typer.Argument(
+        help="'audit' (audit definitions, for editors) or 'results' (results.json).")],
+) -> None:
+    """Print the JSON Schema of audit definitions or of results.json."""
+    import json
+
+    if document == "audit":
+        from twinaudit.spec.json_schema import audit_schema
+
+        typer.echo(json.dumps(audit_schema(), indent=2))
+    elif document == "results":
+        from twinaudit.results.schema import json_schema
+
+        typer.echo(json.dumps(json_schema(), indent=2))
+    else:
+        raise TwinauditError(f"schema {document!r}: expected 'audit' or 'results'")
+
+
 def main() -> None:
     """Console entry point: user errors become one line and exit status 2."""
-    from twinaudit.gate import GateInputError
-
     # Each Keras twin compiles its own train step on purpose; TensorFlow's warning about
     # "many tf.function traces" is not news to a twinaudit user.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
         # Standalone mode lets typer report its own usage errors (exit 2) and handle Exit.
         app()
-    except (TwinauditError, GateInputError) as error:
+    except TwinauditError as error:
         typer.echo(f"twinaudit: {error}", err=True)
         sys.exit(2)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from twinaudit.report.formatting import is_number
 from twinaudit.report.tree import item_label
@@ -66,7 +66,7 @@ def compare_runs(results: Sequence[dict], labels: Sequence[str]) -> dict:
     metrics = collected.metrics
     return {
         "labels": list(labels),
-        "runs": [_run_summary(run, label) for run, label in zip(results, labels)],
+        "runs": [_run_summary(run, label) for run, label in zip(results, labels, strict=True)],
         "notes": _notes(results, labels),
         "metrics": metrics,
         "differences": collected.differences,
@@ -97,7 +97,8 @@ def _compare_nodes(nodes: list[Any], path: str, labels: list[str], out: _Collect
         if any(node != nodes[0] for node in nodes):
             out.differences.append({"path": path, "section": _section(path), "values": nodes})
     else:
-        kinds = ", ".join(f"{label}: {_kind(node)}" for label, node in zip(labels, nodes))
+        kinds = ", ".join(f"{label}: {_kind(node)}"
+                          for label, node in zip(labels, nodes, strict=True))
         out.not_comparable.append({"path": path, "reason": f"different kinds ({kinds})"})
 
 
@@ -130,7 +131,8 @@ def _compare_lists(nodes: list[list], path: str, labels: list[str], out: _Collec
 
 
 def _only_in(labels: list[str], present: list[bool]) -> str:
-    return "only in " + ", ".join(label for label, here in zip(labels, present) if here)
+    return "only in " + ", ".join(label for label, here in zip(labels, present, strict=True)
+                                if here)
 
 
 def _kind(node: Any) -> str:
@@ -180,9 +182,11 @@ def _largest_changes(metrics: list[dict]) -> list[dict]:
 
 
 def _run_summary(run: dict, label: str) -> dict:
-    environment = run.get("environment") if isinstance(run.get("environment"), dict) else {}
-    audit = run.get("audit") if isinstance(run.get("audit"), dict) else {}
-    data = run.get("data") if isinstance(run.get("data"), dict) else {}
+    # Each is the run's block where it is a dict (mypy cannot connect the two get calls), else {}.
+    environment = (cast(dict, run.get("environment")) if isinstance(run.get("environment"), dict)
+                   else {})
+    audit = cast(dict, run.get("audit")) if isinstance(run.get("audit"), dict) else {}
+    data = cast(dict, run.get("data")) if isinstance(run.get("data"), dict) else {}
     return {"label": label, "audit": audit.get("name"), "data": data.get("name"),
             "schema_version": run.get("schema_version"),
             "twinaudit_version": run.get("twinaudit_version"),
@@ -198,7 +202,8 @@ def _notes(results: Sequence[dict], labels: Sequence[str]) -> list[str]:
                              ("audit.name", "audits"), ("data.name", "data sets")):
         values = [_dotted(run, field_name) for run in results]
         if len(set(map(str, values))) > 1:
-            listed = ", ".join(f"{label}: {value}" for label, value in zip(labels, values))
+            listed = ", ".join(f"{label}: {value}"
+                               for label, value in zip(labels, values, strict=True))
             notes.append(f"Different {what} ({listed}); numbers are compared where their "
                          "keys match, the rest is listed as not comparable.")
     return notes

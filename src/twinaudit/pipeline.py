@@ -12,24 +12,28 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from twinaudit import __version__
-from twinaudit.data import Dataset, Split, load_dataset
-from twinaudit.nets import RECONSTRUCTION, AutoencoderSpec, CNNSpec, LSTMSpec, MLPSpec, Network, \
-    network_to_dict
-from twinaudit.results import RESULTS_KIND, SCHEMA_VERSION, environment, write_atomic, \
-    write_results
-from twinaudit.audits.anomaly import flag_threshold, flags
 from twinaudit.audits.parity import parity_audit
-from twinaudit.audits.twin_fairness import audit_settings, before_after, fairness_by_twin
+from twinaudit.data import Dataset, Split, load_dataset
 from twinaudit.errors import TwinauditError
-from twinaudit.mitigation import reweighing_weights, threshold_optimizer_predictions
+from twinaudit.fairness.by_twin import audit_settings, before_after, fairness_by_twin
+from twinaudit.fairness.mitigation import (
+    Constraint,
+    reweighing_weights,
+    threshold_optimizer_predictions,
+)
+from twinaudit.families import Family, family_of
+from twinaudit.frameworks import Twin, thread_limit, twin_class
+from twinaudit.frameworks import environment as framework_environment
+from twinaudit.frameworks.schedule import EpochRecord, Schedule
+from twinaudit.nets import RECONSTRUCTION, Network, network_to_dict
+from twinaudit.results import RESULTS_KIND, SCHEMA_VERSION, environment, write_atomic, write_results
 from twinaudit.spec import AuditSpec
-from twinaudit.train import EpochRecord, Schedule, torch_threads
-from twinaudit.twins import Twin, twin_class
 
 ProgressCallback = Callable[[str, int, EpochRecord], None]
 
@@ -43,24 +47,14 @@ class RunOutcome:
 
 
 def network_for(spec: AuditSpec, dataset: Dataset) -> Network:
-    """The audit's network, sized to its data set (inputs, classes, vocabulary)."""
-    section, X = spec.network, dataset.train.X
-    if section.kind == "cnn":
-        return CNNSpec.from_section(section, image_shape=X.shape[1:],
-                                    n_outputs=dataset.n_classes)
-    if section.kind == "lstm":
-        return LSTMSpec.from_section(section, vocabulary_size=dataset.tokenizer.size,
-                                     sequence_length=X.shape[1])
-    if section.kind == "autoencoder":
-        return AutoencoderSpec.from_section(section, n_inputs=X.shape[1])
-    return MLPSpec.from_section(section, n_inputs=X.shape[1])
+    """The audit's network, sized to its data set by its family."""
+    return family_of(spec.network.kind).network(spec.network, dataset)
 
 
-def train_twins(spec: AuditSpec, dataset: Dataset, *, sample_weight: np.ndarray | None = None,
+def train_twins(spec: AuditSpec, dataset: Dataset, network: Network, schedule: Schedule, *,
+                sample_weight: np.ndarray | None = None,
                 progress: ProgressCallback | None = None) -> dict[tuple[str, int], Twin]:
     """Fit one twin per (framework, seed), all from the same network spec and schedule."""
-    network = network_for(spec, dataset)
-    schedule = Schedule.from_section(spec.training)
     twins = {}
     classes = {framework: twin_class(framework) for framework in spec.training.frameworks}
     for seed in spec.training.seeds:
@@ -71,7 +65,7 @@ def train_twins(spec: AuditSpec, dataset: Dataset, *, sample_weight: np.ndarray 
                 if progress is not None:
                     progress(framework, seed, record)
 
-            with torch_threads(spec.training.threads):
+            with classes[framework].thread_limit(spec.training.threads):
                 twin.fit(dataset.train.X, dataset.train.y, sample_weight,
                          validation=(dataset.validation.X, dataset.validation.y),
                          on_epoch=on_epoch)
@@ -84,34 +78,19 @@ def predictions_frame(twins: dict[tuple[str, int], Twin], split: Split, *,
                       thresholds: dict[tuple[str, int], float] | None = None) -> pd.DataFrame:
     """Per-row predictions of every twin on a split, with the sensitive features beside them.
 
-    ``y_true``, ``score`` and ``y_pred`` are binary outcomes the fairness audit reads:
-
-    - binary classification: the label, P(label 1), the prediction at 0.5;
-    - more classes (digits): every row's ``y_true`` is 1 and ``y_pred`` says whether the
-      twin predicted the row's class, so a group's selection rate is its recall (accuracy
-      within the class); ``score`` is the probability given to the true class, and
-      ``label`` / ``predicted_label`` keep the classes themselves;
-    - reconstruction (autoencoder): ``score`` is the reconstruction error, ``y_pred`` the
-      anomaly flag at the twin's validation threshold (``thresholds``), ``y_true`` the data
-      set's label (so a group's true/false positive rates are flag rates within each label).
+    ``y_true``, ``score`` and ``y_pred`` are the binary outcomes the fairness audit reads;
+    what they mean is the network's task's (:meth:`twinaudit.nets.tasks.Task.prediction_columns`;
+    a reconstruction's ``y_pred`` is the anomaly flag at the twin's validation threshold,
+    ``thresholds``).
     """
     frames = []
     for (framework, seed), twin in twins.items():
+        threshold = thresholds[(framework, seed)] if thresholds else None
+        assert twin.network is not None, "the twin has no network"  # trained twins have one
         columns: dict = {"row_id": split.row_id, "variant": variant, "framework": framework,
-                         "seed": seed}
-        if twin.network.task == RECONSTRUCTION:
-            score, flagged = flags(twin, split.X, thresholds[(framework, seed)])
-            columns.update(y_true=split.y, score=score, y_pred=flagged)
-        elif len(twin.classes_) == 2:
-            score = twin.predict_proba(split.X)[:, 1]
-            columns.update(y_true=split.y, score=score, y_pred=(score >= 0.5).astype(np.int64))
-        else:
-            probabilities = twin.predict_proba(split.X)
-            predicted = probabilities.argmax(axis=1)
-            columns.update(y_true=np.ones(len(split.y), np.int64),
-                           score=probabilities[np.arange(len(split.y)), split.y],
-                           y_pred=(predicted == split.y).astype(np.int64),
-                           label=split.y, predicted_label=predicted)
+                         "seed": seed,
+                         **twin.network.task.prediction_columns(twin, split.X, split.y,
+                                                                threshold=threshold)}
         frame = pd.DataFrame(columns)
         frames.append(pd.concat([frame, split.sensitive_features], axis=1))
     return pd.concat(frames, ignore_index=True)
@@ -121,17 +100,12 @@ def twin_summaries(twins: dict[tuple[str, int], Twin], dataset: Dataset,
                    checkpoints: dict[tuple[str, int], Path] | None) -> list[dict]:
     summaries = []
     for (framework, seed), twin in twins.items():
+        assert twin.network is not None, "the twin has no network"  # trained twins have one
         history = twin.history_
-        reconstruction = twin.network.task == RECONSTRUCTION
-        test_error = ({"test_reconstruction_error": float(
-            twin.decision_function(dataset.test.X).mean())} if reconstruction else {})
         summaries.append({
             "framework": framework,
             "seed": seed,
-            # A reconstruction has no accuracy: null, and its test error beside it.
-            "test_accuracy": None if reconstruction else
-            float((twin.predict(dataset.test.X) == dataset.test.y).mean()),
-            **test_error,
+            **twin.network.task.summary(twin, dataset.test.X, dataset.test.y),
             "epochs_run": len(history["epochs"]),
             "best_epoch": history["best_epoch"],
             "train_seconds": history["train_seconds"],
@@ -150,34 +124,38 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
     models_dir = Path(models_dir or spec.models_dir)
     dataset = load_dataset(spec)
     check_groups(spec, dataset)
-    network = network_for(spec, dataset)
+    family = family_of(spec.network.kind)
+    network = family.network(spec.network, dataset)
     schedule = Schedule.from_section(spec.training)
-    both = set(spec.training.frameworks) == {"torch", "keras"}
+    # The parity proof pairs two frameworks: the first listed is the reference.
+    listed = tuple(spec.training.frameworks)
+    pair = listed if len(listed) == 2 else None
     reweighing = spec.audits.mitigation and spec.mitigation.reweighing
     if reweighing:
         # Computed before any training, so an empty (group, label) cell stops the run early.
         weights = reweighing_weights(dataset.train.y, dataset.train.sensitive_features,
                                      spec.reweigh_on)
 
-    twins = train_twins(spec, dataset, progress=progress)
+    twins = train_twins(spec, dataset, network, schedule, progress=progress)
     checkpoints = {key: twin.save(models_dir / key[0] / f"seed{key[1]}")
                    for key, twin in twins.items()}
     thresholds = None
-    if network.task == RECONSTRUCTION:
-        thresholds = {key: flag_threshold(twin, dataset.validation.X,
-                                          spec.fairness.flag_quantile)
+    if network.task is RECONSTRUCTION:
+        thresholds = {key: RECONSTRUCTION.flag_threshold(twin, dataset.validation.X,
+                                                         spec.fairness.flag_quantile)
                       for key, twin in twins.items()}
     predictions = [predictions_frame(twins, dataset.test, thresholds=thresholds)]
 
-    results = {
+    results: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
         "kind": RESULTS_KIND,
         "twinaudit_version": __version__,
         "audit": {"name": spec.audit.name, "description": spec.audit.description,
                   "spec_file": str(spec.source), "spec": spec.to_dict(),
                   "command": command or " ".join(sys.argv)},
-        "environment": environment(seeds=spec.training.seeds,
-                                   frameworks=spec.training.frameworks),
+        "environment": environment(
+            seeds=spec.training.seeds, frameworks=spec.training.frameworks,
+            framework_settings=framework_environment(spec.training.frameworks)),
         "data": dataset.summary(),
         "network": {"kind": spec.network.kind, **network_to_dict(network),
                     "n_parameters": network.n_parameters},
@@ -185,45 +163,49 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
         "twins": twin_summaries(twins, dataset, checkpoints),
         "outputs": {"predictions": "predictions.parquet", "report": "report.html"},
     }
-    if spec.audits.parity and both:
+    if spec.audits.parity and pair is not None:
         results["parity"] = parity_audit(
-            twins, network=network, schedule=schedule,
+            twins, network=network, schedule=schedule, frameworks=pair,
+            step0_tolerance=family.step0_tolerance,
             train=(dataset.train.X, dataset.train.y,
                    np.ones(len(dataset.train.y), dtype=np.float32)),
             test=(dataset.test.X, dataset.test.y),
         )
     if spec.audits.fairness:
         results["fairness"] = {"settings": audit_settings(spec),
-                               **fairness_by_twin(predictions[0], spec)}
-        if network.task == RECONSTRUCTION or dataset.n_classes > 2:
-            results["fairness"]["outcome"] = outcome_note(network)
+                               **fairness_by_twin(predictions[0], spec, family)}
+        outcome = network.task.outcome_note(dataset.n_classes)
+        if outcome is not None:
+            results["fairness"]["outcome"] = outcome
     if thresholds is not None:
         results["anomaly"] = {
             "flag_quantile": spec.fairness.flag_quantile,
             "thresholds": [{"framework": framework, "seed": seed, "threshold": threshold}
                            for (framework, seed), threshold in thresholds.items()],
         }
-    if spec.audits.counterfactual and dataset.tokenizer is not None:
+    if spec.audits.counterfactual and family.counterfactual:
         from twinaudit.audits.counterfactual import counterfactual_audit
 
         results["counterfactual"] = counterfactual_audit(
             twins, dataset.tokenizer, n_resamples=spec.fairness.n_resamples,
             confidence=spec.fairness.confidence, random_state=spec.fairness.bootstrap_seed)
     if spec.audits.attribution:
-        results["attribution"] = run_attribution(spec, dataset, twins, network)
+        results["attribution"] = run_attribution(spec, dataset, twins, family)
     if spec.audits.mitigation:
         mitigation: dict = {}
         if reweighing:
-            reweighed = train_twins(spec, dataset, sample_weight=weights, progress=progress)
+            reweighed = train_twins(spec, dataset, network, schedule, sample_weight=weights,
+                                    progress=progress)
             predictions.append(predictions_frame(reweighed, dataset.test, variant="reweighed"))
             mitigation["reweighing"] = reweighing_section(
-                spec, dataset, weights, reweighed, predictions[-1], results, network, schedule)
+                spec, dataset, weights, reweighed, predictions[-1], results, network, schedule,
+                family)
         if spec.mitigation.threshold_optimizer:
             predictions.append(threshold_optimized(twins, dataset, spec))
             mitigation["threshold_optimizer"] = {
                 "constraints": spec.mitigation.constraints, "groups": spec.threshold_on,
                 "fitted_on": "validation split scores of each twin",
-                **mitigation_effect(spec, predictions[-1], results),
+                **mitigation_effect(spec, predictions[-1], results, family),
             }
         results["mitigation"] = mitigation
     results["run_seconds"] = time.perf_counter() - started
@@ -239,66 +221,39 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
 
 
 def run_attribution(spec: AuditSpec, dataset: Dataset, twins: dict[tuple[str, int], Twin],
-                    network: Network) -> dict:
+                    family: Family) -> dict:
     """Attributions of every twin, their agreement, and their weight on sensitive features.
 
-    Dispatched by what the network reads: tabular features (binary MLP: every method, the
-    fairness link), images (per-class Integrated Gradients heat maps) or token ids
-    (Integrated Gradients through the embedding). ``[attribution] baselines`` and ``methods``
-    are tabular settings: images and text get Integrated Gradients only, from a blank image
-    and from the all-padding sequence (see ``attribution/image.py`` and
-    ``attribution/text.py`` for why); ``n_rows``, ``n_steps``, ``integration_method`` and
-    ``random_state`` apply to every kind.
+    The family names the driver: tabular features (binary MLP: every method, the fairness
+    link), images (per-class Integrated Gradients heat maps) or token ids (Integrated
+    Gradients through the embedding). ``[attribution] baselines`` and ``methods`` are tabular
+    settings: images and text get Integrated Gradients only, from a blank image and from the
+    all-padding sequence (see ``attribution/image.py`` and ``attribution/text.py`` for why);
+    ``n_rows``, ``n_steps``, ``integration_method`` and ``random_state`` apply to every kind.
     """
+    driver, reason = family.attribution_driver(dataset)
+    if driver is None:
+        return {"status": "not_applicable", "reason": reason}
     settings = spec.attribution
-    common = {"n_rows": settings.n_rows or None, "n_steps": settings.n_steps,
-              "integration_method": settings.integration_method,
-              "random_state": settings.random_state}
-    if network.task == RECONSTRUCTION:
-        return {"status": "not_applicable",
-                "reason": "the autoencoder's output is a reconstruction and its score a "
-                          "reconstruction error, not a class: there is no class output for "
-                          "the attribution audit to explain"}
-    if len(network.input_shape) == 3:
-        from twinaudit.attribution.image import image_attribution_audit
+    common: dict[str, Any] = {"n_rows": settings.n_rows or None, "n_steps": settings.n_steps,
+                              "integration_method": settings.integration_method,
+                              "random_state": settings.random_state}
+    with thread_limit(spec.training.frameworks, spec.training.threads):
+        if driver == "image":
+            from twinaudit.attribution.image import image_attribution_audit
 
-        with torch_threads(spec.training.threads):
             return image_attribution_audit(twins, dataset, baselines="zeros", **common)
-    if network.input_dtype == "int32" and dataset.n_classes == 2:
-        from twinaudit.attribution.text import text_attribution_audit
+        if driver == "text":
+            from twinaudit.attribution.text import text_attribution_audit
 
-        with torch_threads(spec.training.threads):
             return text_attribution_audit(twins, dataset, baselines="padding", **common)
-    if network.kind != "mlp" or dataset.n_classes != 2:
-        return {"status": "not_applicable",
-                "reason": "the attribution audit explains binary classifiers on tabular "
-                          "features, image classifiers and binary text classifiers; this "
-                          f"audit's network is a {network.kind} ({network.task}, "
-                          f"{dataset.n_classes} classes)"}
+        from twinaudit.attribution import attribution_audit
 
-    from twinaudit.attribution import attribution_audit
-
-    with torch_threads(spec.training.threads):
         return attribution_audit(
             twins, dataset, sensitive_columns=list(spec.data.sensitive_features),
             proxy_columns=settings.proxy_columns or dataset.info.get("proxies", []),
-            n_rows=settings.n_rows or None, n_steps=settings.n_steps,
-            integration_method=settings.integration_method, baselines=settings.baselines,
-            methods=settings.methods, random_state=settings.random_state,
+            baselines=settings.baselines, methods=settings.methods, **common,
         )
-
-
-def outcome_note(network: Network) -> str:
-    """What the fairness audit's binary outcome means when the task is not binary."""
-    if network.task == RECONSTRUCTION:
-        return ("y_pred is the anomaly flag (reconstruction error above the validation "
-                "threshold): selection_rate is the flag rate; y_true is the data set's label, "
-                "so true/false positive rates are flag rates within each label; accuracy and "
-                "precision have no meaning here.")
-    return ("Multi-class: y_true is 1 for every row and y_pred is 1 when the twin predicted the "
-            "row's class, so a group's selection_rate (= true_positive_rate = accuracy) is its "
-            "recall; disparities compare recall across groups. Rates that need negatives "
-            "(false positive rate) are undefined.")
 
 
 def check_groups(spec: AuditSpec, dataset: Dataset) -> None:
@@ -311,9 +266,10 @@ def check_groups(spec: AuditSpec, dataset: Dataset) -> None:
                 f"the data (groups are: {', '.join(sorted(present))})")
 
 
-def mitigation_effect(spec: AuditSpec, predictions: pd.DataFrame, results: dict) -> dict:
+def mitigation_effect(spec: AuditSpec, predictions: pd.DataFrame, results: dict,
+                      family: Family) -> dict:
     """Fairness of a mitigated variant and its before/after against the baseline twins."""
-    after = fairness_by_twin(predictions, spec)
+    after = fairness_by_twin(predictions, spec, family)
     effect = {"fairness": after}
     if "fairness" in results:
         effect["before_after"] = before_after(results["fairness"], after)
@@ -322,7 +278,8 @@ def mitigation_effect(spec: AuditSpec, predictions: pd.DataFrame, results: dict)
 
 def reweighing_section(spec: AuditSpec, dataset: Dataset, weights: np.ndarray,
                        reweighed: dict[tuple[str, int], Twin], predictions: pd.DataFrame,
-                       results: dict, network: Network, schedule: Schedule) -> dict:
+                       results: dict, network: Network, schedule: Schedule,
+                       family: Family) -> dict:
     """Twins retrained with Kamiran–Calders weights: their parity, fairness and trade-off."""
     section = {
         "groups": spec.reweigh_on,
@@ -330,11 +287,15 @@ def reweighing_section(spec: AuditSpec, dataset: Dataset, weights: np.ndarray,
                     "mean": float(weights.mean())},
         "twins": [{key: value for key, value in summary.items() if key != "history"}
                   for summary in twin_summaries(reweighed, dataset, None)],
-        **mitigation_effect(spec, predictions, results),
+        **mitigation_effect(spec, predictions, results, family),
     }
     if "parity" in results:
         # The identical-settings proof must hold for the weighted training too.
         parity = parity_audit(reweighed, network=network, schedule=schedule,
+                              # Parity ran, so the spec lists exactly two frameworks.
+                              frameworks=cast(tuple[str, str],
+                                              tuple(spec.training.frameworks)),
+                              step0_tolerance=family.step0_tolerance,
                               train=(dataset.train.X, dataset.train.y, weights),
                               test=(dataset.test.X, dataset.test.y))
         section["parity"] = {key: parity[key] for key in
@@ -352,6 +313,7 @@ def threshold_optimized(twins: dict[tuple[str, int], Twin], dataset: Dataset,
             twin.predict_proba(dataset.validation.X)[:, 1], dataset.validation.y,
             dataset.validation.sensitive_features, frame.loc[rows, "score"].to_numpy(),
             dataset.test.sensitive_features, columns=spec.threshold_on,
-            constraints=spec.mitigation.constraints, random_state=seed,
+            # spec.load checked it is one of CONSTRAINTS.
+            constraints=cast(Constraint, spec.mitigation.constraints), random_state=seed,
         )
     return frame

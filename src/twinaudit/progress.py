@@ -6,8 +6,8 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from twinaudit.frameworks.schedule import EpochRecord
 from twinaudit.spec import AuditSpec
-from twinaudit.train import EpochRecord
 
 
 @contextmanager

@@ -17,7 +17,6 @@ from twinaudit.attribution.agreement import (
     top_k_overlap,
     twin_agreement,
 )
-from twinaudit.attribution.audit import DEFAULT_METHODS, attribution_audit
 from twinaudit.attribution.gradients import class_gradient_functions, gradient_function
 from twinaudit.attribution.image import image_attribution_audit, image_attributions
 from twinaudit.attribution.integrated_gradients import (
@@ -28,6 +27,7 @@ from twinaudit.attribution.integrated_gradients import (
     resolve_baselines,
 )
 from twinaudit.attribution.methods import METHODS, AttributionSettings, MethodOutcome, run_method
+from twinaudit.attribution.tabular import DEFAULT_METHODS, attribution_audit
 from twinaudit.attribution.text import text_attribution_audit, token_attributions
 
 __all__ = [

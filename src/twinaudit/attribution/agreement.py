@@ -163,7 +163,7 @@ def matching_columns(feature_names: Sequence[str], names: Iterable[str]) -> list
     ``"sex"`` selects ``sex=Female`` and ``sex=Male``; a name ending in ``=`` (``"sex="``) is a
     prefix of one-hot columns.
     """
-    selected = set()
+    selected: set[int] = set()
     for name in names:
         prefix = name if name.endswith("=") else f"{name}="
         selected.update(index for index, feature in enumerate(feature_names)

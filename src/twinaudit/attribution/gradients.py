@@ -21,8 +21,9 @@ layers after the embedding (token ids are integers and have no gradient).
 Everything else (interpolation, quadrature, bookkeeping) is numpy and is written once, in
 :mod:`twinaudit.attribution.integrated_gradients`.
 
-The framework is chosen by ``twin.framework``, never by looking at the model object, and each
-framework is imported only inside its own builder.
+Each twin class supplies its framework's part (``Twin.raw_gradients``, implemented in
+``twinaudit/frameworks/<framework>/gradients.py``): this module never names a framework, and
+each framework is imported only by its own twin.
 """
 
 from __future__ import annotations
@@ -30,16 +31,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import numpy as np
+from twinaudit.frameworks.base import GradientFunction, RawGradients
 
 if TYPE_CHECKING:
+    from twinaudit.frameworks.base import Twin
     from twinaudit.nets import Network
-    from twinaudit.twins.base import Twin
-
-#: ``X (n, d) float32 -> (f(X) (n,), dF/dX (n, d))``, both float32.
-GradientFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-#: ``(X (n, d), target class) -> (f(X) (n,), dF/dX (n, d))``: one traced function for every class.
-_RawGradients = Callable[[np.ndarray, "int | None"], tuple[np.ndarray, np.ndarray]]
 
 #: The output that attributions explain, in words (recorded in the results).
 TARGET = "log-odds of class 1: logit_1 - logit_0 = log(p_1 / p_0)"
@@ -54,7 +50,8 @@ def gradient_function(twin: Twin, *, target: int | None = None,
     Parameters
     ----------
     twin : Twin
-        A built (initialised or fitted) twin; its ``framework`` picks the implementation.
+        A built (initialised or fitted) twin; its own ``raw_gradients`` does the framework's
+        part.
     target : int, optional
         None: the log-odds of class 1 (binary classifiers). A class index: the log-softmax of
         that class (any number of classes).
@@ -93,109 +90,11 @@ def differentiated_row_shape(network: Network, *, from_embeddings: bool = False
     raise ValueError(f"the {network.kind} network has no embedding layer to attribute through")
 
 
-def _raw_gradients(twin: Twin, *, per_class: bool, from_embeddings: bool) -> _RawGradients:
-    builders = {"torch": _torch_gradients, "keras": _keras_gradients}
-    if twin.framework not in builders:
-        raise ValueError(f"no gradient function for framework {twin.framework!r} "
-                         f"(expected one of {sorted(builders)})")
+def _raw_gradients(twin: Twin, *, per_class: bool, from_embeddings: bool) -> RawGradients:
     if not hasattr(twin, "model_"):
         raise ValueError("the twin has no model yet: call initialize() or fit() first")
+    assert twin.network is not None, "the twin has no network"  # it has a model: it has one
     row_shape = differentiated_row_shape(twin.network, from_embeddings=from_embeddings)
-    return builders[twin.framework](twin, row_shape, per_class=per_class,
-                                    from_embeddings=from_embeddings)
+    return twin.raw_gradients(row_shape, per_class=per_class, from_embeddings=from_embeddings)
 
 
-def _torch_gradients(twin: Twin, row_shape: tuple[int, ...], *, per_class: bool,
-                     from_embeddings: bool) -> _RawGradients:
-    import torch
-
-    model = twin.model_
-    model.eval()  # dropout off: attributions explain the deterministic network
-    if from_embeddings:
-        # The modules after the embedding (nn.Sequential slices share the modules).
-        modules = list(model)
-        first = next(i for i, module in enumerate(modules)
-                     if isinstance(module, torch.nn.Embedding))
-        model = model[first + 1:]
-
-    def gradients(X: np.ndarray, target: int | None) -> tuple[np.ndarray, np.ndarray]:
-        # from_numpy shares memory with the caller's points: no copy on the way in or out.
-        inputs = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)).requires_grad_()
-        # enable_grad: callers such as captum's sensitivity_max run explanations under no_grad.
-        with torch.enable_grad():
-            logits = model(inputs.reshape(-1, *row_shape))                    # (n, classes)
-            if per_class:
-                outputs = torch.log_softmax(logits, dim=1)[:, target]         # (n,)
-            else:
-                outputs = logits[:, 1] - logits[:, 0]                         # (n,)
-            # Rows are independent, so the gradient of the sum is every row's own gradient:
-            # one backward pass over the whole batch. Only the input gradient is asked for,
-            # so autograd skips the parameters' gradients.
-            (gradient,) = torch.autograd.grad(outputs.sum(), inputs)          # (n, d)
-        return outputs.detach().numpy(), gradient.numpy()
-
-    return gradients
-
-
-def _keras_gradients(twin: Twin, row_shape: tuple[int, ...], *, per_class: bool,
-                     from_embeddings: bool) -> _RawGradients:
-    import keras
-
-    if keras.backend.backend() != "tensorflow":
-        raise ValueError(
-            "the Keras twin's gradients use tf.GradientTape, which needs Keras' tensorflow "
-            f"backend; this Keras runs on {keras.backend.backend()!r} "
-            "(set KERAS_BACKEND=tensorflow before importing keras)"
-        )
-    import tensorflow as tf
-
-    model = twin.model_
-    if from_embeddings:
-        layers = list(model.layers)
-        first = next(i for i, layer in enumerate(layers)
-                     if isinstance(layer, keras.layers.Embedding))
-        rest = layers[first + 1:]
-
-        def network(inputs):
-            for layer in rest:
-                inputs = layer(inputs, training=False)
-            return inputs
-    else:
-        def network(inputs):
-            return model(inputs, training=False)
-
-    width = int(np.prod(row_shape))
-
-    def forward(inputs, target):
-        # Tabular rows are already the network's rows: no reshape there, the graph (and the
-        # numbers) stay those of the plain model call.
-        shaped = inputs if len(row_shape) == 1 else tf.reshape(inputs, [-1, *row_shape])
-        logits = network(shaped)                                              # (n, classes)
-        if target is None:
-            return logits[:, 1] - logits[:, 0]                                # (n,)
-        return tf.gather(tf.nn.log_softmax(logits, axis=1), target, axis=1)   # (n,)
-
-    def tape(inputs, target=None):
-        with tf.GradientTape() as recorder:
-            recorder.watch(inputs)
-            outputs = forward(inputs, target)
-        return outputs, recorder.gradient(outputs, inputs)                    # (n,), (n, d)
-
-    # A relaxed (None) row dimension traces the graph once for every batch size; without it
-    # each new batch length (the last, shorter batch) would retrace. The class is a tensor
-    # argument, so one trace serves every class.
-    rows = tf.TensorSpec([None, width], tf.float32)
-    if per_class:
-        traced = tf.function(tape, input_signature=[rows, tf.TensorSpec([], tf.int32)],
-                             reduce_retracing=True)
-    else:
-        traced = tf.function(lambda inputs: tape(inputs), input_signature=[rows],
-                             reduce_retracing=True)
-
-    def gradients(X: np.ndarray, target: int | None) -> tuple[np.ndarray, np.ndarray]:
-        inputs = tf.convert_to_tensor(np.asarray(X, dtype=np.float32))
-        outputs, gradient = (traced(inputs, tf.constant(target, tf.int32)) if per_class
-                             else traced(inputs))
-        return outputs.numpy(), gradient.numpy()
-
-    return gradients

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
+from twinaudit.attribution._common import captum_check, rounded, sample_rows
 from twinaudit.attribution.agreement import row_cosine, twin_agreement
-from twinaudit.attribution.audit import captum_check, rounded, sample_rows
 from twinaudit.attribution.gradients import CLASS_TARGET, class_gradient_functions
 from twinaudit.attribution.integrated_gradients import (
     INTERNAL_BATCH_SIZE,
@@ -32,10 +32,11 @@ from twinaudit.attribution.integrated_gradients import (
     integrated_gradients,
     merge_results,
 )
+from twinaudit.attribution.torch_bridge import image_captum_attributions
 
 if TYPE_CHECKING:
     from twinaudit.data import Dataset
-    from twinaudit.twins.base import Twin
+    from twinaudit.frameworks.base import Twin
 
 #: Rows on which our Integrated Gradients is checked against captum's in every run.
 N_CAPTUM_CHECK_ROWS = 100
@@ -183,10 +184,11 @@ def image_attribution_audit(
     rows = sample_rows(len(dataset.test), n_rows, random_state)
     images = np.ascontiguousarray(dataset.test.X[rows], dtype=np.float32)
     labels = np.asarray(dataset.test.y[rows])
-    image_shape = tuple(int(size) for size in images.shape[1:])
+    # (h, w, c): the data set's images are (n, h, w, c).
+    image_shape = cast(tuple[int, int, int], tuple(int(size) for size in images.shape[1:]))
     n_classes = int(dataset.n_classes)
-    options = {"baselines": baselines, "X_train": dataset.train.X, "n_steps": n_steps,
-               "method": integration_method}
+    options: dict[str, Any] = {"baselines": baselines, "X_train": dataset.train.X,
+                               "n_steps": n_steps, "method": integration_method}
 
     entries, attributions = {}, {}
     for (framework, seed), twin in twins.items():
@@ -210,19 +212,12 @@ def image_attribution_audit(
     n_check = min(N_CAPTUM_CHECK_ROWS, len(rows))
 
     def with_captum(twin: Twin) -> tuple[np.ndarray, np.ndarray]:
-        import torch
-        from captum.attr import IntegratedGradients
-        from torch import nn
-
         ours = image_attributions(twin, images[:n_check], labels[:n_check], **options)
         baseline = (np.zeros(image_shape, np.float32) if baselines == "zeros" else
                     np.asarray(dataset.train.X, np.float32).mean(axis=0))
-        module = nn.Sequential(twin.model_, nn.LogSoftmax(dim=1)).eval()
-        captum = IntegratedGradients(module).attribute(
-            torch.from_numpy(images[:n_check]), baselines=torch.from_numpy(baseline[None]),
-            target=torch.from_numpy(labels[:n_check].astype(np.int64)), n_steps=n_steps,
-            method=integration_method).detach().numpy()
-        return ours.attributions, captum.reshape(n_check, -1)
+        return ours.attributions, image_captum_attributions(
+            twin, images[:n_check], baseline, labels[:n_check], n_steps=n_steps,
+            method=integration_method)
 
     counts = np.bincount(labels, minlength=n_classes)
     return rounded({

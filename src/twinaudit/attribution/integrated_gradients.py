@@ -24,10 +24,9 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from twinaudit.attribution.gradients import GradientFunction
+from twinaudit.vocabulary import ATTRIBUTION_BASELINES as BASELINES
+from twinaudit.vocabulary import QUADRATURES as METHODS
 
-METHODS = ("gausslegendre", "riemann_left", "riemann_right", "riemann_middle",
-           "riemann_trapezoid")
-BASELINES = ("zeros", "train_mean")
 #: Rows of ``X`` per call of the gradient function: each call carries ``rows × (n_steps + 2)``
 #: points, so 512 rows × 52 points × 100 features is ~10 MB of float32 inputs.
 INTERNAL_BATCH_SIZE = 512

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,54 +24,15 @@ import numpy as np
 
 from twinaudit.attribution.gradients import gradient_function
 from twinaudit.attribution.integrated_gradients import integrated_gradients
+from twinaudit.attribution.settings import AttributionSettings
+from twinaudit.attribution.torch_bridge import (
+    captum_attributions,
+    captum_metrics,
+    shap_gradient_model,
+)
 
 if TYPE_CHECKING:
-    from twinaudit.twins.base import Twin
-
-#: Standard deviation of the Gaussian noise of captum's infidelity, in the units of the
-#: (standardised, one-hot) inputs.
-INFIDELITY_NOISE = 0.1
-#: Radius of the L∞ ball of captum's sensitivity_max.
-SENSITIVITY_RADIUS = 0.02
-N_PERTURB_SAMPLES = 10
-
-
-@dataclass(frozen=True)
-class AttributionSettings:
-    """What every method is given besides the twin: rows, baseline, background, seeds.
-
-    Attributes
-    ----------
-    X : ndarray of shape (n_rows, n_features), float32
-        The rows to explain.
-    baseline : ndarray of shape (n_features,), float32
-        The reference row of Integrated Gradients and DeepLift.
-    background : ndarray of shape (n_background, n_features), float32
-        The reference sample of GradientShap and the shap explainers, the same for every twin.
-    random_state : int
-        Seeds every random draw (GradientShap's baselines, shap's samples, the metrics'
-        perturbations), so both twins see the same draws.
-    n_steps, integration_method : int, str
-        Integrated Gradients' quadrature.
-    n_explainer_rows : int
-        Rows explained by shap's GradientExplainer (it loops over rows in Python).
-    n_reference_rows : int
-        Rows explained by the model-agnostic permutation explainer.
-    n_metric_rows : int
-        Rows on which captum's infidelity and sensitivity_max are estimated.
-    """
-
-    X: np.ndarray
-    baseline: np.ndarray
-    background: np.ndarray
-    random_state: int = 0
-    n_steps: int = 50
-    integration_method: str = "gausslegendre"
-    internal_batch_size: int = 512
-    n_explainer_rows: int = 200
-    n_reference_rows: int = 50
-    n_metric_rows: int = 100
-
+    from twinaudit.frameworks.base import Twin
 
 @dataclass
 class MethodOutcome:
@@ -137,7 +97,7 @@ def run_method(name: str, twin: Twin, settings: AttributionSettings) -> MethodOu
             attributions, figures = method.attribute(twin, settings)
             seconds = time.perf_counter() - started
             if method.torch_metrics:
-                figures = {**figures, **_captum_metrics(name, twin, settings, attributions)}
+                figures = {**figures, **captum_metrics(name, twin, settings, attributions)}
     except Exception as error:  # noqa: BLE001 - recorded in the results, see the docstring
         if not method.third_party:
             raise
@@ -160,7 +120,7 @@ def _always(twin: Twin) -> str | None:
 
 
 def _torch_only(twin: Twin) -> str | None:
-    if twin.framework != "torch":
+    if twin.torch_module() is None:
         return (f"captum explains PyTorch models only; the {twin.framework} twin has no torch "
                 "forward function")
     return None
@@ -176,7 +136,7 @@ def _deeplift_not_applicable(twin: Twin) -> str | None:
     # DeepLift needs a rescale rule for every nonlinearity; captum has them for a fixed list
     # (no recurrent or attention layers), so any other layer would silently get plain gradients.
     linear_like = (nn.Linear, nn.Dropout, nn.Identity, nn.Flatten, nn.Sequential)
-    unsupported = sorted({type(module).__name__ for module in twin.model_.modules()
+    unsupported = sorted({type(module).__name__ for module in twin.torch_module().modules()
                           if not isinstance(module, linear_like)
                           and type(module) not in SUPPORTED_NON_LINEAR})
     if unsupported:
@@ -187,12 +147,9 @@ def _deeplift_not_applicable(twin: Twin) -> str | None:
 
 
 def _shap_not_applicable(twin: Twin) -> str | None:
-    if twin.framework == "keras":
-        import keras
-
-        if keras.backend.backend() != "tensorflow":
-            return (f"shap's GradientExplainer needs Keras' tensorflow backend, not "
-                    f"{keras.backend.backend()!r}")
+    backend = twin.environment().get("keras_backend")
+    if backend not in (None, "tensorflow"):
+        return f"shap's GradientExplainer needs Keras' tensorflow backend, not {backend!r}"
     return None
 
 
@@ -206,124 +163,11 @@ def _integrated_gradients(twin: Twin, settings: AttributionSettings):
     return result.attributions, {"completeness": result.completeness_summary()}
 
 
-def _captum(twin: Twin, settings: AttributionSettings, name: str):
-    import torch
-
-    explainer, keywords = _captum_explainer(name, twin, settings)
-    inputs = torch.from_numpy(np.ascontiguousarray(settings.X))
-    with _seeded(settings.random_state):
-        attributions = explainer.attribute(inputs, **keywords)
-    return attributions.detach().numpy(), {}
-
-
-@contextmanager
-def _seeded(random_state: int) -> Iterator[None]:
-    """Seed torch's and numpy's global generators for a block, then put both back.
-
-    captum draws from both: GradientShap its baselines with torch and its interpolation points
-    with ``np.random``; sensitivity_max its perturbations with torch.
-    """
-    import torch
-
-    numpy_state = np.random.get_state()
-    try:
-        with torch.random.fork_rng():
-            torch.manual_seed(random_state)
-            np.random.seed(random_state)
-            yield
-    finally:
-        np.random.set_state(numpy_state)
-
-
-def _captum_explainer(name: str, twin: Twin, settings: AttributionSettings):
-    """A captum explainer of the torch twin and the keywords of its ``attribute``."""
-    import torch
-    from captum import attr
-
-    model = log_odds_module(twin)
-    baseline = torch.from_numpy(settings.baseline[None])                      # (1, d)
-    if name == "deeplift":
-        return attr.DeepLift(model), {"baselines": baseline}
-    if name == "gradient_shap":
-        background = torch.from_numpy(np.ascontiguousarray(settings.background))
-        return attr.GradientShap(model), {"baselines": background, "n_samples": 20,
-                                          "stdevs": 0.0}
-    if name == "saliency":
-        # Signed gradients: the group comparison needs the direction; importance takes |·|.
-        return attr.Saliency(model), {"abs": False}
-    if name == "input_x_gradient":
-        return attr.InputXGradient(model), {}
-    if name == "integrated_gradients":
-        return _OurIntegratedGradients(twin, settings), {}
-    raise ValueError(f"no captum explainer for {name!r}")
-
-
-class _OurIntegratedGradients:
-    """Our Integrated Gradients behind captum's ``attribute`` signature, for its metrics."""
-
-    def __init__(self, twin: Twin, settings: AttributionSettings):
-        self.gradients = gradient_function(twin)
-        self.settings = settings
-
-    def attribute(self, inputs, **keywords):
-        import torch
-
-        # Like captum's own attribute: a tuple of inputs gives a tuple of attributions.
-        is_tuple = isinstance(inputs, tuple)
-        result = integrated_gradients(
-            self.gradients, (inputs[0] if is_tuple else inputs).detach().numpy(),
-            self.settings.baseline, n_steps=self.settings.n_steps,
-            method=self.settings.integration_method,
-            internal_batch_size=self.settings.internal_batch_size,
-        )
-        attributions = torch.from_numpy(result.attributions.astype(np.float32))
-        return (attributions,) if is_tuple else attributions
-
-
-def _captum_metrics(name: str, twin: Twin, settings: AttributionSettings,
-                    attributions: np.ndarray) -> dict:
-    """captum's infidelity and sensitivity_max (means over the first n_metric_rows rows)."""
-    if twin.framework != "torch":
-        return {"infidelity": None, "sensitivity_max": None,
-                "metrics_note": "captum's metrics need a torch forward function"}
-    import torch
-    from captum.metrics import infidelity, sensitivity_max
-
-    n_rows = min(settings.n_metric_rows, len(settings.X))
-    inputs = torch.from_numpy(np.ascontiguousarray(settings.X[:n_rows]))
-    model = log_odds_module(twin)
-    explainer, keywords = _captum_explainer(name, twin, settings)
-    generator = torch.Generator().manual_seed(settings.random_state)
-
-    def perturb(perturbed_inputs):
-        noise = torch.randn(perturbed_inputs.shape, generator=generator) * INFIDELITY_NOISE
-        return noise, perturbed_inputs - noise
-
-    with _seeded(settings.random_state):
-        infidelities = infidelity(
-            model, perturb, inputs,
-            torch.from_numpy(np.ascontiguousarray(attributions[:n_rows], dtype=np.float32)),
-            n_perturb_samples=N_PERTURB_SAMPLES, normalize=True,
-        )
-        sensitivities = sensitivity_max(
-            explainer.attribute, inputs, perturb_radius=SENSITIVITY_RADIUS,
-            n_perturb_samples=N_PERTURB_SAMPLES, **keywords,
-        )
-    return {"infidelity": float(infidelities.mean()),
-            "sensitivity_max": float(sensitivities.mean()), "metric_rows": n_rows}
-
-
 def _shap_gradient(twin: Twin, settings: AttributionSettings):
     import shap
 
-    X = settings.X[:settings.n_explainer_rows]
-    if twin.framework == "torch":
-        import torch
-
-        model, background = twin.model_.eval(), torch.from_numpy(settings.background)
-        X = torch.from_numpy(np.ascontiguousarray(X))
-    else:
-        model, background = twin.model_, settings.background
+    model, background, X = shap_gradient_model(twin, settings.background,
+                                               settings.X[:settings.n_explainer_rows])
     explainer = shap.GradientExplainer(model, background)
     # The same rseed for both twins: the same background draws and interpolation points.
     values = explainer.shap_values(X, nsamples=100, rseed=settings.random_state)
@@ -362,25 +206,8 @@ def _shap_permutation(twin: Twin, settings: AttributionSettings):
     return np.asarray(explanation.values), {"explained_rows": int(len(X))}
 
 
-def log_odds_module(twin: Twin):
-    """The torch twin's network followed by ``logit_1 − logit_0``: one output per row.
-
-    The head is a fixed, bias-free ``Linear(2, 1)`` with weights (−1, 1), a layer every captum
-    method (DeepLift's rules included) handles, so captum explains the same function as our
-    gradients without a ``target``.
-    """
-    import torch
-    from torch import nn
-
-    head = nn.Linear(2, 1, bias=False)
-    with torch.no_grad():
-        head.weight.copy_(torch.tensor([[-1.0, 1.0]]))
-    head.requires_grad_(False)
-    return nn.Sequential(twin.model_, head, nn.Flatten(start_dim=0)).eval()    # (n, d) -> (n,)
-
-
 def _captum_method(name: str) -> Callable[[Twin, AttributionSettings], tuple[np.ndarray, dict]]:
-    return lambda twin, settings: _captum(twin, settings, name)
+    return lambda twin, settings: (captum_attributions(twin, settings, name), {})
 
 
 METHODS: dict[str, Method] = {

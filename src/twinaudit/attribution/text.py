@@ -24,25 +24,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import stats
 
+from twinaudit.attribution._common import captum_check, rounded, sample_rows
 from twinaudit.attribution.agreement import row_cosine, twin_agreement
-from twinaudit.attribution.audit import captum_check, rounded, sample_rows
 from twinaudit.attribution.gradients import TARGET, differentiated_row_shape, gradient_function
 from twinaudit.attribution.integrated_gradients import (
     RELATIVE_DELTA_THRESHOLD,
     IntegratedGradientsResult,
     integrated_gradients,
 )
+from twinaudit.attribution.torch_bridge import embedded_captum_attributions
 from twinaudit.data.text import OUT_OF_VOCABULARY, PADDING
 
 if TYPE_CHECKING:
     from twinaudit.data import Dataset
     from twinaudit.data.text import Tokenizer
-    from twinaudit.twins.base import Twin
+    from twinaudit.frameworks.base import Twin
 
 BASELINES = ("padding", "zeros")
 #: Rows per gradient call. A row is a whole sequence (40 × 32 embedded values, against ~100
@@ -64,6 +65,7 @@ AGREEMENT_FIGURES = ("cosine_median", "cosine_p5", "spearman_median", "spearman_
 
 def embedding_table(twin: Twin) -> np.ndarray:
     """The twin's embedding matrix (vocabulary, embedding_dim), canonical layout, float32."""
+    assert twin.network is not None, "the twin has no network"
     names = [named.name for named in twin.network.named_layers()
              if named.layer.kind == "embedding"]
     if not names:
@@ -99,6 +101,7 @@ def token_attributions(twin: Twin, token_ids: np.ndarray, *, baselines: str = "p
     if baselines not in BASELINES:
         raise ValueError(f"unknown text baseline {baselines!r} (expected one of {BASELINES})")
     token_ids = np.asarray(token_ids)
+    assert twin.network is not None, "the twin has no network"
     length, width = differentiated_row_shape(twin.network, from_embeddings=True)
     if token_ids.ndim != 2 or token_ids.shape[1] != length:
         raise ValueError(f"token_ids must have shape (n_rows, {length}), got {token_ids.shape}")
@@ -198,7 +201,8 @@ def example_rows(token_ids: np.ndarray, labels: np.ndarray, n_examples: int, *,
     queues = {(name, label): [int(row) for row in readable
                               if groups[row] == name and labels[row] == label]
               for name in names for label in (0, 1)}
-    chosen, turn = [], 0
+    chosen: list[int] = []
+    turn = 0
     while len(chosen) < n_examples and any(queues.values()):
         for name in names:
             wanted = 1 - turn % 2
@@ -254,7 +258,8 @@ def text_attribution_audit(
     token_ids = np.ascontiguousarray(dataset.test.X[rows])
     labels = np.asarray(dataset.test.y[rows])
     words = _words(dataset.tokenizer)
-    options = {"baselines": baselines, "n_steps": n_steps, "method": integration_method}
+    options: dict[str, Any] = {"baselines": baselines, "n_steps": n_steps,
+                               "method": integration_method}
 
     entries, per_token, results = {}, {}, {}
     for (framework, seed), twin in twins.items():
@@ -275,8 +280,9 @@ def text_attribution_audit(
     def with_captum(twin: Twin) -> tuple[np.ndarray, np.ndarray]:
         key = next(key for key, candidate in twins.items() if candidate is twin)
         # Compared in embedding space (every position and dimension), stricter than per token.
-        return results[key].attributions[:n_check], _captum_embedded(
-            twin, token_ids[:n_check], baselines, n_steps, integration_method)
+        return results[key].attributions[:n_check], embedded_captum_attributions(
+            twin, token_ids[:n_check], baselines, n_steps, integration_method,
+            padding=PADDING, embedding_table=embedding_table(twin))
 
     return rounded({
         "kind": "text",
@@ -339,31 +345,3 @@ def _examples(dataset, rows, token_ids, labels, per_token, results, words, n_exa
     return examples
 
 
-def _captum_embedded(twin: Twin, token_ids: np.ndarray, baselines: str, n_steps: int,
-                     method: str) -> np.ndarray:
-    """captum's attributions of the torch twin in embedding space, (n, length · dim).
-
-    With the padding baseline: ``LayerIntegratedGradients`` on the embedding module with an
-    all-padding baseline sequence — captum interpolates the embedding's output itself. With
-    zeros (no sequence of ids embeds to zeros): ``IntegratedGradients`` on the modules after
-    the embedding, fed the embedded rows.
-    """
-    import torch
-    from captum.attr import IntegratedGradients, LayerIntegratedGradients
-
-    from twinaudit.attribution.methods import log_odds_module
-
-    model = log_odds_module(twin)
-    modules = list(twin.model_)
-    embedding = next(i for i, module in enumerate(modules)
-                     if isinstance(module, torch.nn.Embedding))
-    ids = torch.from_numpy(np.ascontiguousarray(token_ids))
-    if baselines == "padding":
-        attributions = LayerIntegratedGradients(model, modules[embedding]).attribute(
-            ids, baselines=torch.full_like(ids, PADDING), n_steps=n_steps, method=method)
-    else:
-        after = torch.nn.Sequential(twin.model_[embedding + 1:], *list(model)[1:]).eval()
-        embedded = torch.from_numpy(embedding_table(twin)[token_ids])
-        attributions = IntegratedGradients(after).attribute(
-            embedded, baselines=torch.zeros_like(embedded), n_steps=n_steps, method=method)
-    return attributions.detach().numpy().astype(np.float64).reshape(len(token_ids), -1)

@@ -19,9 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from twinaudit.stats import compare_frameworks, percentile_interval
-
-FRAMEWORKS = ("torch", "keras")
+from twinaudit.audits.seed_noise import compare_frameworks
+from twinaudit.fairness.counts import percentile_interval
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ def group_gaps(scores: np.ndarray, template_index: np.ndarray, group_index: np.n
     return {
         "gaps": [float(value) for value in gaps],
         "gap_ci": None if gap_bounds is None else
-        [[float(low), float(high)] for low, high in zip(*gap_bounds)],
+        [[float(low), float(high)] for low, high in zip(*gap_bounds, strict=True)],
         "mean_score": [float(value) for value in per_template.mean(axis=0)],
         "spread": float(spread),
         "spread_ci": None if spread_bounds is None else
@@ -107,6 +106,8 @@ def counterfactual_audit(twins: dict, tokenizer, *, n_resamples: int = 1000,
         "mean_score"}}, "spread", "spread_ci"}}}, "spread": compare_frameworks(...)}}}``.
     """
     templates = templates or load_templates()
+    # The frameworks in the order they were trained: a pair is compared, reference first.
+    frameworks = tuple(dict.fromkeys(framework for framework, _ in twins))
     section: dict[str, Any] = {"templates": templates.templates,
                                "n_templates": len(templates.templates),
                                "n_resamples": n_resamples, "confidence": confidence,
@@ -121,7 +122,7 @@ def counterfactual_audit(twins: dict, tokenizer, *, n_resamples: int = 1000,
                        for group, terms in groups.items()},
             "twins": {},
         }
-        spreads: dict[str, list[float]] = {framework: [] for framework in FRAMEWORKS}
+        spreads: dict[str, list[float]] = {framework: [] for framework in frameworks}
         for (framework, seed), twin in twins.items():
             figures = group_gaps(twin.predict_proba(token_ids)[:, 1], template_index,
                                  group_index, n_resamples=n_resamples, confidence=confidence,
@@ -134,7 +135,7 @@ def counterfactual_audit(twins: dict, tokenizer, *, n_resamples: int = 1000,
                 "spread": figures["spread"], "spread_ci": figures["spread_ci"],
             }
             spreads.setdefault(framework, []).append(figures["spread"])
-        if all(spreads.get(framework) for framework in FRAMEWORKS):
-            entry["spread"] = compare_frameworks(spreads, FRAMEWORKS)
+        if len(frameworks) == 2 and all(spreads.get(framework) for framework in frameworks):
+            entry["spread"] = compare_frameworks(spreads, frameworks)
         section["categories"][category] = entry
     return section

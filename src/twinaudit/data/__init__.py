@@ -9,14 +9,10 @@ modules split them with the same seeded rule and build the :class:`Dataset` them
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
-
 from twinaudit.data.dataset import Dataset, Split
-from twinaudit.data.preprocess import TabularPreprocessor
 from twinaudit.data.source import SourceTable
-from twinaudit.errors import TwinauditError
-from twinaudit.spec import AuditSpec, DataSection
+from twinaudit.data.tabular import build_dataset
+from twinaudit.spec import AuditSpec
 
 __all__ = ["Dataset", "Split", "SourceTable", "load_dataset", "build_dataset"]
 
@@ -41,96 +37,10 @@ def load_dataset(spec: AuditSpec) -> Dataset:
 
         return sentiment.load(data)
     else:
-        from twinaudit.data import tabular
+        from twinaudit.data import csv_table
 
-        source = tabular.load_source(
+        source = csv_table.load_source(
             spec.resolve(data.path), label=data.label, positive=data.positive,
             drop_columns=data.drop_columns,
         )
     return build_dataset(source, data)
-
-
-def build_dataset(source: SourceTable, data: DataSection) -> Dataset:
-    """Split a :class:`SourceTable` and preprocess it as the ``[data]`` section says."""
-    frames = [source.train] + ([source.test] if source.test is not None else [])
-    for column in data.sensitive_features:
-        if column not in source.train.columns:
-            raise TwinauditError(
-                f"{source.origin}: no sensitive column '{column}' "
-                f"(columns are: {', '.join(source.train.columns)})"
-            )
-    if source.label in data.sensitive_features:
-        raise TwinauditError(f"{source.origin}: the label '{source.label}' cannot be sensitive")
-    labels = {value for frame in frames for value in _label_values(frame, source)}
-    if source.positive not in labels or len(labels) != 2:
-        raise TwinauditError(
-            f"{source.origin}: label column '{source.label}' must hold exactly two values, "
-            f"one of them '{source.positive}' (found {len(labels)}: "
-            f"{', '.join(sorted(labels)[:5])}{', ...' if len(labels) > 5 else ''})"
-        )
-
-    rng = np.random.default_rng(data.split_seed)
-    train_frame = source.train.reset_index(drop=True)
-    train_frame["_row_id"] = np.arange(len(train_frame))
-    if source.test is None:
-        train_frame, test_frame = _split(train_frame, data.test_fraction, rng)
-    else:
-        test_frame = source.test.reset_index(drop=True)
-        test_frame["_row_id"] = np.arange(len(test_frame))
-    train_frame, validation_frame = _split(train_frame, data.validation_fraction, rng)
-    train_frame = _subsample(train_frame, data.max_train_rows, rng)
-    test_frame = _subsample(test_frame, data.max_test_rows, rng)
-    for name, frame in (("train", train_frame), ("validation", validation_frame),
-                        ("test", test_frame)):
-        if len(frame) == 0:
-            raise TwinauditError(f"{source.origin}: the {name} split is empty (too few rows)")
-
-    excluded = set() if data.sensitive_as_inputs else set(data.sensitive_features)
-    preprocessor = TabularPreprocessor(
-        [c for c in source.numeric_columns if c not in excluded],
-        [c for c in source.categorical_columns if c not in excluded],
-    ).fit(train_frame)
-
-    def to_split(frame: pd.DataFrame) -> Split:
-        sensitive = frame[data.sensitive_features].astype(str).reset_index(drop=True)
-        return Split(
-            X=preprocessor.transform(frame),
-            y=(_label_strings(frame, source) == source.positive).to_numpy(dtype=np.int64),
-            sensitive_features=sensitive,
-            row_id=frame["_row_id"].to_numpy(dtype=np.int64),
-        )
-
-    return Dataset(
-        name=source.name,
-        train=to_split(train_frame),
-        validation=to_split(validation_frame),
-        test=to_split(test_frame),
-        feature_names=preprocessor.feature_names_,
-        label_name=source.label,
-        positive_label=source.positive,
-        info={**source.info, "sensitive_as_inputs": data.sensitive_as_inputs,
-              "split_seed": data.split_seed},
-    )
-
-
-def _label_strings(frame: pd.DataFrame, source: SourceTable) -> pd.Series:
-    # Labels compare as text so that a TOML "1" matches an integer column of 0/1.
-    return frame[source.label].astype(str).str.strip()
-
-
-def _label_values(frame: pd.DataFrame, source: SourceTable) -> set[str]:
-    if frame[source.label].isna().any():
-        raise TwinauditError(f"{source.origin}: label column '{source.label}' has missing values")
-    return set(_label_strings(frame, source).unique())
-
-
-def _split(frame: pd.DataFrame, fraction: float, rng: np.random.Generator):
-    order = rng.permutation(len(frame))
-    n_held_out = int(round(fraction * len(frame)))
-    return frame.iloc[np.sort(order[n_held_out:])], frame.iloc[np.sort(order[:n_held_out])]
-
-
-def _subsample(frame: pd.DataFrame, max_rows: int, rng: np.random.Generator) -> pd.DataFrame:
-    if max_rows == 0 or len(frame) <= max_rows:
-        return frame
-    return frame.iloc[np.sort(rng.permutation(len(frame))[:max_rows])]

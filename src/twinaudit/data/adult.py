@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import io
-from importlib import resources
 
 import pandas as pd
 
+from twinaudit.data import bundled
 from twinaudit.data.source import SourceTable
-from twinaudit.errors import TwinauditError
 
 COLUMNS = [
     "age", "workclass", "fnlwgt", "education", "education_num", "marital_status",
@@ -42,15 +39,8 @@ INFO = {
 
 
 def read_bundled(filename: str) -> bytes:
-    """The decompressed bytes of a bundled file, verified against its published sha256."""
-    packed = resources.files("twinaudit.data").joinpath("files", f"{filename}.gz").read_bytes()
-    raw = gzip.decompress(packed)
-    digest = hashlib.sha256(raw).hexdigest()
-    if digest != SHA256[filename]:
-        raise TwinauditError(
-            f"bundled {filename}: sha256 {digest} does not match the published {SHA256[filename]}"
-        )
-    return raw
+    """The decompressed bytes of a bundled Adult file, verified against its published sha256."""
+    return bundled.read_bundled(filename, SHA256[filename])
 
 
 def parse(raw: bytes, *, is_test_file: bool) -> pd.DataFrame:

@@ -1,7 +1,4 @@
 """Data files bundled inside the package (gzip), verified against their published sha256.
-
-(``adult.read_bundled`` predates this module and does the same for Adult's files; it stays
-as it is because its tests patch ``adult.gzip``. Folding it in is a one-line change.)
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Seeded train / validation / test row indices for data sets that are arrays, not tables.
 
-The same rule as the tabular pipeline (:func:`twinaudit.data.build_dataset`): one generator
+The same rule as the tabular pipeline (:func:`twinaudit.data.tabular.build_dataset`): one generator
 seeded by ``[data] split_seed`` draws the test rows, then the validation rows, then the
 ``max_train_rows`` / ``max_test_rows`` subsets, in that order.
 """
@@ -16,16 +16,29 @@ from twinaudit.spec import DataSection
 
 def split_indices(n_rows: int, data: DataSection, *, origin: str) -> dict[str, np.ndarray]:
     """Sorted row indices of the train, validation and test splits."""
-    from twinaudit.data import _split, _subsample
-
     rng = np.random.default_rng(data.split_seed)
     rows = pd.DataFrame({"row": np.arange(n_rows)})
-    train, test = _split(rows, data.test_fraction, rng)
-    train, validation = _split(train, data.validation_fraction, rng)
-    train = _subsample(train, data.max_train_rows, rng)
-    test = _subsample(test, data.max_test_rows, rng)
+    train, test = held_out_split(rows, data.test_fraction, rng)
+    train, validation = held_out_split(train, data.validation_fraction, rng)
+    train = subsample(train, data.max_train_rows, rng)
+    test = subsample(test, data.max_test_rows, rng)
     splits = {"train": train, "validation": validation, "test": test}
     for name, frame in splits.items():
         if len(frame) == 0:
             raise TwinauditError(f"{origin}: the {name} split is empty (too few rows)")
     return {name: frame["row"].to_numpy() for name, frame in splits.items()}
+
+
+def held_out_split(frame: pd.DataFrame, fraction: float,
+                   rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(kept, held out): a seeded ``fraction`` of the rows held out, both in file order."""
+    order = rng.permutation(len(frame))
+    n_held_out = int(round(fraction * len(frame)))
+    return frame.iloc[np.sort(order[n_held_out:])], frame.iloc[np.sort(order[:n_held_out])]
+
+
+def subsample(frame: pd.DataFrame, max_rows: int, rng: np.random.Generator) -> pd.DataFrame:
+    """At most ``max_rows`` seeded rows in file order (0: all of them)."""
+    if max_rows == 0 or len(frame) <= max_rows:
+        return frame
+    return frame.iloc[np.sort(rng.permutation(len(frame))[:max_rows])]

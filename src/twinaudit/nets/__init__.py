@@ -1,7 +1,7 @@
-"""Framework-neutral network specifications and their initial weights, drawn once in numpy.
+"""Framework-neutral networks and their initial weights, drawn once in numpy.
 
-One spec class per ``[network] kind``; each is a list of layers from
-:mod:`twinaudit.nets.layers`, with parameters in one canonical (Keras) layout.
+One network class per ``[network] kind`` (``MLPNetwork``, ``CNNNetwork`` ...); each is a list
+of layers from :mod:`twinaudit.nets.layers`, with parameters in one canonical (Keras) layout.
 """
 
 from __future__ import annotations
@@ -9,18 +9,19 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from typing import Any
 
-from twinaudit.nets.autoencoder import AutoencoderSpec
-from twinaudit.nets.cnn import CNNSpec
-from twinaudit.nets.lstm import LSTMSpec
-from twinaudit.nets.mlp import MLPSpec
-from twinaudit.nets.network import CLASSIFICATION, RECONSTRUCTION, Network, initial_weights
+from twinaudit.nets.autoencoder import AutoencoderNetwork
+from twinaudit.nets.cnn import CNNNetwork
+from twinaudit.nets.lstm import LSTMNetwork
+from twinaudit.nets.mlp import MLPNetwork
+from twinaudit.nets.network import Network, initial_weights
+from twinaudit.nets.tasks import CLASSIFICATION, RECONSTRUCTION, Task
 
-__all__ = ["MLPSpec", "CNNSpec", "LSTMSpec", "AutoencoderSpec", "Network", "CLASSIFICATION",
-           "RECONSTRUCTION", "initial_weights", "NETWORK_CLASSES", "network_to_dict",
-           "network_from_dict"]
+__all__ = ["MLPNetwork", "CNNNetwork", "LSTMNetwork", "AutoencoderNetwork", "Network",
+           "CLASSIFICATION", "RECONSTRUCTION", "Task", "initial_weights", "NETWORK_CLASSES",
+           "network_to_dict", "network_from_dict"]
 
 NETWORK_CLASSES: dict[str, type[Network]] = {
-    spec.kind: spec for spec in (MLPSpec, CNNSpec, LSTMSpec, AutoencoderSpec)}
+    spec.kind: spec for spec in (MLPNetwork, CNNNetwork, LSTMNetwork, AutoencoderNetwork)}
 
 
 def network_to_dict(network: Network) -> dict[str, Any]:

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from twinaudit.nets.layers import Dense, Layer, Shape
-from twinaudit.nets.network import RECONSTRUCTION, Network
-from twinaudit.spec import NetworkSection
+from twinaudit.nets.network import Network
+from twinaudit.nets.tasks import RECONSTRUCTION, Task
 
 
 @dataclass(frozen=True)
-class AutoencoderSpec(Network):
+class AutoencoderNetwork(Network):
     """Dense layers of widths ``hidden`` (encoder, bottleneck, decoder), then a linear
     reconstruction of the ``n_inputs`` features."""
 
@@ -24,12 +24,7 @@ class AutoencoderSpec(Network):
     hidden: tuple[int, ...] = (32, 8, 32)
     activation: str = "relu"
     kind: ClassVar[str] = "autoencoder"
-    task: ClassVar[str] = RECONSTRUCTION
-
-    @classmethod
-    def from_section(cls, section: NetworkSection, *, n_inputs: int) -> AutoencoderSpec:
-        return cls(n_inputs=n_inputs, hidden=tuple(section.hidden),
-                   activation=section.activation)
+    task: ClassVar[Task] = RECONSTRUCTION
 
     @property
     def input_shape(self) -> Shape:

@@ -15,11 +15,10 @@ from typing import ClassVar
 
 from twinaudit.nets.layers import Conv2D, Dense, Flatten, Layer, MaxPool2D, Shape
 from twinaudit.nets.network import Network
-from twinaudit.spec import NetworkSection
 
 
 @dataclass(frozen=True)
-class CNNSpec(Network):
+class CNNNetwork(Network):
     """Two (or more) valid convolutions, one max pool, a dense head, ``n_outputs`` logits."""
 
     image_shape: tuple[int, int, int] = (8, 8, 1)
@@ -30,14 +29,6 @@ class CNNSpec(Network):
     n_outputs: int = 10
     activation: str = "relu"
     kind: ClassVar[str] = "cnn"
-
-    @classmethod
-    def from_section(cls, section: NetworkSection, *, image_shape: tuple[int, int, int],
-                     n_outputs: int) -> CNNSpec:
-        return cls(image_shape=tuple(image_shape), filters=tuple(section.filters),
-                   kernel_size=section.kernel_size, pool_size=section.pool_size,
-                   hidden=tuple(section.hidden), n_outputs=n_outputs,
-                   activation=section.activation)
 
     @property
     def input_shape(self) -> Shape:

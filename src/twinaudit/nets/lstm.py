@@ -18,11 +18,10 @@ from typing import ClassVar
 
 from twinaudit.nets.layers import LSTM, Dense, Embedding, Layer, Shape
 from twinaudit.nets.network import Network
-from twinaudit.spec import NetworkSection
 
 
 @dataclass(frozen=True)
-class LSTMSpec(Network):
+class LSTMNetwork(Network):
     """Embedding of a ``vocabulary_size`` vocabulary, one LSTM layer, a dense output layer."""
 
     vocabulary_size: int
@@ -32,12 +31,6 @@ class LSTMSpec(Network):
     n_outputs: int = 2
     kind: ClassVar[str] = "lstm"
     input_dtype: ClassVar[str] = "int32"
-
-    @classmethod
-    def from_section(cls, section: NetworkSection, *, vocabulary_size: int,
-                     sequence_length: int) -> LSTMSpec:
-        return cls(vocabulary_size=vocabulary_size, sequence_length=sequence_length,
-                   embedding_dim=section.embedding_dim, units=section.units)
 
     @property
     def input_shape(self) -> Shape:

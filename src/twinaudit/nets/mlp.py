@@ -14,11 +14,10 @@ from typing import ClassVar
 
 from twinaudit.nets.layers import Dense, Dropout, Layer, Shape
 from twinaudit.nets.network import Network
-from twinaudit.spec import NetworkSection
 
 
 @dataclass(frozen=True)
-class MLPSpec(Network):
+class MLPNetwork(Network):
     """Dense layers of the given widths with one activation, and a 2-logit output layer."""
 
     n_inputs: int
@@ -28,13 +27,6 @@ class MLPSpec(Network):
     dropout: float = 0.0
     l2: float = 0.0
     kind: ClassVar[str] = "mlp"
-
-    @classmethod
-    def from_section(cls, section: NetworkSection, *, n_inputs: int) -> MLPSpec:
-        return cls(
-            n_inputs=n_inputs, hidden=tuple(section.hidden), activation=section.activation,
-            dropout=section.dropout, l2=section.l2,
-        )
 
     @property
     def input_shape(self) -> Shape:
@@ -53,5 +45,5 @@ class MLPSpec(Network):
                 layers.append(Dropout(self.dropout))
         return [*layers, Dense(self.n_outputs)]
 
-    def without_dropout(self) -> MLPSpec:
-        return MLPSpec(self.n_inputs, self.hidden, self.n_outputs, self.activation, 0.0, self.l2)
+    def without_dropout(self) -> MLPNetwork:
+        return MLPNetwork(self.n_inputs, self.hidden, self.n_outputs, self.activation, 0.0, self.l2)

@@ -7,20 +7,15 @@ that list (parameter names and shapes, initial weights) is written once, here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import ClassVar
-
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import Field, dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from twinaudit.nets.layers import Dropout, Layer, Shape
-
-#: What the network is trained to do: predict one of ``n_outputs`` classes (cross-entropy on
-#: logits) or reproduce its input (mean squared error per row).
-CLASSIFICATION = "classification"
-RECONSTRUCTION = "reconstruction"
+from twinaudit.nets.tasks import CLASSIFICATION, Task
 
 
 @dataclass(frozen=True)
@@ -42,15 +37,23 @@ class Network(ABC):
     ----------
     kind : str
         The ``[network] kind`` of the audit definition.
-    task : str
-        ``"classification"`` or ``"reconstruction"``.
+    task : Task
+        What the network is trained to do (:mod:`twinaudit.nets.tasks`).
     input_dtype : str
         ``"float32"`` for features and images, ``"int32"`` for token ids.
     """
 
+    if TYPE_CHECKING:
+        # Every concrete network spec is a dataclass: this tells the type checker that
+        # dataclasses.asdict and fields accept one (it changes nothing at run time).
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+
     kind: ClassVar[str]
-    task: ClassVar[str] = CLASSIFICATION
+    task: ClassVar[Task] = CLASSIFICATION
     input_dtype: ClassVar[str] = "float32"
+    #: The L2 penalty on kernels (Keras' ``kernel_regularizer``, biases exempt); 0 for the
+    #: networks that take none. A network with an ``l2`` setting declares it as a field.
+    l2: float = 0.0
 
     @property
     @abstractmethod

@@ -14,6 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import TypeGuard
 
 from markupsafe import Markup
 
@@ -112,7 +113,7 @@ def line_chart(series: Mapping[str, Sequence[tuple[float, float | None]]], *, ti
     markupsafe.Markup
         The ``<svg>`` element, or a short note when there is nothing to draw.
     """
-    def usable(y: float | None) -> bool:
+    def usable(y: float | None) -> TypeGuard[float]:
         return y is not None and math.isfinite(y) and (not log_y or y > 0)
 
     points = [(x, y) for values in series.values() for x, y in values if usable(y)]
@@ -122,6 +123,7 @@ def line_chart(series: Mapping[str, Sequence[tuple[float, float | None]]], *, ti
     xs = [x for x, _ in points]
     ys = [transform(y) for _, y in points]
     x_low, x_high = min(xs), max(max(xs), min(xs) + 1)
+    y_ticks: list[float]
     if log_y:
         y_ticks = list(range(math.floor(min(ys)), math.ceil(max(ys)) + 1))
         if len(y_ticks) == 1:
@@ -187,6 +189,7 @@ def _axes(left: float, top: float, plot_w: float, plot_h: float, *, height: floa
              'class="axis"/>',
              f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" class="axis"/>']
     if x_label is not None:
+        assert height is not None, "an x label needs the chart height"  # callers pass both
         parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" '
                      f'text-anchor="middle" class="label">{_text(x_label)}</text>')
     if y_label is not None:
@@ -528,11 +531,12 @@ def _diverging_legend(x: float, y: float, scale: float, value_label: str,
              for k in range(steps)]
     parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w}" height="10" fill="none" '
                  'class="axis"/>')
+    ends: dict[float, str] = {-1: "≤ ", 1: "≥ "}
     for share in (-1, -0.5, 0, 0.5, 1):
         tick_x = x + (share + 1) / 2 * bar_w
         parts.append(f'<line x1="{tick_x:.1f}" y1="{y + 10:.1f}" x2="{tick_x:.1f}" '
                      f'y2="{y + 14:.1f}" class="axis"/>')
-        bound = {-1: "≤ ", 1: "≥ "}.get(share, "") if clipped else ""
+        bound = ends.get(share, "") if clipped else ""
         parts.append(f'<text x="{tick_x:.1f}" y="{y + 25:.1f}" text-anchor="middle" '
                      f'class="tick">{bound}{signed(share * scale, digits)}</text>')
     parts.append(f'<text x="{x + bar_w + 10:.1f}" y="{y + 9:.1f}" class="tick">'

@@ -8,14 +8,15 @@ notation, durations in the unit that keeps them readable.
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeGuard
 
 from markupsafe import Markup, escape
 
 MISSING = "—"
 
 
-def is_number(value: Any) -> bool:
+def is_number(value: Any) -> TypeGuard[float]:
     """True for finite ints and floats, never for bools (JSON true is not 1 here)."""
     return (isinstance(value, int | float) and not isinstance(value, bool)
             and math.isfinite(value))
@@ -111,6 +112,7 @@ def breakable_path(path: Any) -> Markup:
         + escape(str(path).split(".")[-1])
 
 
-FILTERS = {"number": number, "signed": signed, "interval": interval, "duration": duration,
-           "percent": percent, "sort_key": sort_key, "humanise": humanise,
-           "breakable_path": breakable_path}
+FILTERS: dict[str, Callable[..., str]] = {
+    "number": number, "signed": signed, "interval": interval, "duration": duration,
+    "percent": percent, "sort_key": sort_key, "humanise": humanise,
+    "breakable_path": breakable_path}

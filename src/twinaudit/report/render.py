@@ -17,7 +17,19 @@ import jinja2
 from markupsafe import Markup
 
 from twinaudit.report.formatting import FILTERS
-from twinaudit.report.sections import build_sections
+from twinaudit.report.views import (
+    attribution_section,
+    benchmarks_section,
+    counterfactual_section,
+    data_section,
+    environment_section,
+    fairness_section,
+    mitigation_section,
+    model_card_section,
+    parity_section,
+    task_notes,
+    verdict_section,
+)
 
 #: Section ids and titles, in the order a reader needs them.
 SECTIONS = (("verdict", "Verdict"), ("model-card", "Model card"), ("data", "Data"),
@@ -61,7 +73,8 @@ def template_environment() -> jinja2.Environment:
 def _script() -> tuple[Markup, str]:
     """The inline sortable-table script and its CSP hash (only this exact script may run)."""
     environment = template_environment()
-    source = environment.loader.get_source(environment, "sortable.js")[0]  # type: ignore
+    assert environment.loader is not None  # template_environment sets its PackageLoader
+    source = environment.loader.get_source(environment, "sortable.js")[0]
     digest = base64.b64encode(hashlib.sha256(source.encode("utf-8")).digest()).decode()
     if "<" in source or "&" in source:  # it would end the element or break XML parsing
         raise RuntimeError("sortable.js must not contain '<' or '&'")
@@ -73,6 +86,24 @@ def render_page(template: str, **context: Any) -> str:
     script, script_hash = _script()
     return template_environment().get_template(template).render(
         script=script, script_hash=script_hash, **context)
+
+
+def build_sections(results: dict) -> dict:
+    """Every section's view, in report order; absent sections are ``None``."""
+    fairness = fairness_section(results["fairness"]) if "fairness" in results else None
+    return {
+        "verdict": verdict_section(results, fairness),
+        "model_card": model_card_section(results),
+        "data": data_section(results),
+        "parity": parity_section(results),
+        "fairness": fairness,
+        "counterfactual": counterfactual_section(results),
+        "task_notes": task_notes(results),
+        "mitigation": mitigation_section(results.get("mitigation"), results.get("fairness")),
+        "attribution": attribution_section(results),
+        "benchmarks": benchmarks_section(results),
+        "environment": environment_section(results),
+    }
 
 
 def render_report(results: dict) -> str:

@@ -1,0 +1,3 @@
+"""The suite's fixtures (see :mod:`twinaudit.benchmarks.fixtures`)."""
+
+from twinaudit.benchmarks.fixtures import *  # noqa: F403 - fixtures are found by name

@@ -1,0 +1,1 @@
+"""Group fairness: confusion counts and bootstrap, the audit, per-twin runs, mitigation."""

@@ -1,0 +1,182 @@
+"""Bias mitigation: Kamiran–Calders reweighing (pre-processing) and fairlearn's
+ThresholdOptimizer (post-processing on scores).
+
+Both work on plain arrays and a data frame of sensitive features, never on a model, so the
+same weight vector, or the same post-processing, applies identically to both twins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from twinaudit.fairness.audit import (
+    FairnessInputError,
+    encode_groups,
+    validate_binary,
+    validate_scores,
+    validate_sensitive_features,
+    validate_weights,
+)
+
+#: fairlearn's ThresholdOptimizer constraints (:data:`twinaudit.vocabulary.CONSTRAINTS`).
+Constraint = Literal["demographic_parity", "equalized_odds"]
+
+
+def reweighing_weights(
+    y_true: Any,
+    sensitive_features: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    sample_weight: Any = None,
+) -> np.ndarray:
+    """Kamiran–Calders reweighing: weights that make the label independent of the group.
+
+    Every row of group ``g`` and label ``y`` gets ``W(g, y) = P(g)·P(y) / P(g, y)``, times its
+    existing weight. The probabilities are (weighted) shares of the training rows, so with the
+    returned weights every group has the same weighted base rate, the overall one: the weighted
+    statistical parity difference of the label is 0 for every pair of groups.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_rows,)
+        Training labels in {0, 1}.
+    sensitive_features : pandas.DataFrame
+        Sensitive columns, rows aligned by position with ``y_true``.
+    columns : sequence of str
+        The group definition: one column, or several for their intersection.
+    sample_weight : array-like of shape (n_rows,), optional
+        Existing instance weights: the probabilities are computed with them, and the result
+        is multiplied into them.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_rows,)
+        The new sample weights.
+
+    Raises
+    ------
+    FairnessInputError
+        If a (group, label) cell has no rows (or no weight): its weight would be infinite.
+    """
+    labels = validate_binary("y_true", y_true)
+    frame = validate_sensitive_features(sensitive_features, len(labels))
+    existing = validate_weights(sample_weight, len(labels))
+    weights = np.ones(len(labels)) if existing is None else existing
+    grouping = encode_groups(frame, list(columns))
+
+    # (n_groups, 2) weighted joint distribution of group and label.
+    cell = grouping.codes * 2 + labels
+    joint = np.bincount(cell, weights=weights, minlength=grouping.n_groups * 2)
+    joint = joint.reshape(grouping.n_groups, 2) / weights.sum()
+    empty = np.argwhere(joint == 0)
+    if len(empty):
+        group, label = empty[0]
+        raise FairnessInputError(
+            f"reweighing on {grouping.name!r}: no training rows (or zero weight) with "
+            f"{grouping.labels[group]!r} and y_true={label}; every (group, label) cell needs rows"
+        )
+    factor = joint.sum(axis=1, keepdims=True) * joint.sum(axis=0, keepdims=True) / joint
+    return weights * factor.reshape(-1)[cell]
+
+
+class _ScoreAsPrediction(BaseEstimator):
+    """A fitted 'estimator' whose prediction is its single input column: the twin's score.
+
+    It lets fairlearn's ThresholdOptimizer post-process scores computed elsewhere.
+    """
+
+    def fit(self, X: Any, y: Any = None) -> _ScoreAsPrediction:
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        return np.asarray(X, dtype=float)[:, 0]
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return True
+
+
+def threshold_optimizer_predictions(
+    validation_score: Any,
+    validation_y_true: Any,
+    validation_sensitive_features: pd.DataFrame,
+    test_score: Any,
+    test_sensitive_features: pd.DataFrame,
+    *,
+    columns: Sequence[str],
+    constraints: Constraint = "demographic_parity",
+    random_state: int = 0,
+) -> np.ndarray:
+    """Group-specific (randomised) thresholds on scores, fitted on validation, applied to test.
+
+    Wraps fairlearn's ``ThresholdOptimizer`` (``prefit=True``, ``predict_method="predict"``)
+    around a stand-in estimator whose prediction is the score itself, so only the thresholds
+    are learned, on the validation split, maximising accuracy under the constraint. Groups are
+    those of ``columns`` (an intersection when several), labelled as in the fairness audit.
+    The thresholds may randomise between two neighbouring values for a group; that draw is
+    seeded by ``random_state``.
+
+    Parameters
+    ----------
+    validation_score, validation_y_true : array-like of shape (n_validation,)
+        Scores in [0, 1] and labels in {0, 1} of the validation split.
+    validation_sensitive_features : pandas.DataFrame
+        Sensitive columns of the validation split.
+    test_score : array-like of shape (n_test,)
+        Scores of the test split.
+    test_sensitive_features : pandas.DataFrame
+        Sensitive columns of the test split.
+    columns : sequence of str
+        The group definition.
+    constraints : {"demographic_parity", "equalized_odds"}, default "demographic_parity"
+        The fairness constraint.
+    random_state : int, default 0
+        Seed of the randomised thresholds.
+
+    Returns
+    -------
+    numpy.ndarray of shape (n_test,)
+        Post-processed test predictions in {0, 1}.
+
+    Raises
+    ------
+    FairnessInputError
+        For invalid scores, labels or sensitive columns, a test group unseen in validation,
+        or an unknown constraint.
+    """
+    from fairlearn.postprocessing import ThresholdOptimizer  # heavy import, at the point of use
+
+    if constraints not in ("demographic_parity", "equalized_odds"):
+        raise FairnessInputError(
+            f"constraints must be 'demographic_parity' or 'equalized_odds'; got {constraints!r}"
+        )
+    labels = validate_binary("validation_y_true", validation_y_true)
+    scores = validate_scores(validation_score, len(labels))
+    test_scores = np.asarray(test_score, dtype=float).reshape(-1)
+    test_scores = validate_scores(test_scores, len(test_scores))
+    validation_groups = _group_labels(validation_sensitive_features, columns, len(labels))
+    test_groups = _group_labels(test_sensitive_features, columns, len(test_scores))
+    unseen = sorted(set(test_groups) - set(validation_groups))
+    if unseen:
+        raise FairnessInputError(
+            f"test group {unseen[0]!r} does not occur in the validation split; "
+            "ThresholdOptimizer has no threshold for it"
+        )
+    optimizer = ThresholdOptimizer(
+        estimator=_ScoreAsPrediction(), constraints=constraints, objective="accuracy_score",
+        prefit=True, predict_method="predict",
+    )
+    optimizer.fit(scores[:, None], labels, sensitive_features=validation_groups)
+    predictions = optimizer.predict(
+        test_scores[:, None], sensitive_features=test_groups, random_state=random_state
+    )
+    return np.asarray(predictions, dtype=np.intp)
+
+
+def _group_labels(frame: Any, columns: Sequence[str], n_rows: int) -> np.ndarray:
+    grouping = encode_groups(validate_sensitive_features(frame, n_rows), list(columns))
+    return np.asarray(grouping.labels, dtype=object)[grouping.codes]

@@ -1,0 +1,243 @@
+"""What every twin is: a scikit-learn estimator driven by the shared schedule.
+
+A framework supplies a few small methods (build, one training step, the network's output,
+get/set weights in the canonical layout, save/load, input gradients); everything else —
+initial weights, batching, weighting, early stopping, probabilities, anomaly scores — is
+written once here and in :mod:`twinaudit.frameworks.schedule`. Each framework's twin lives in
+``twinaudit/frameworks/<framework>/twin.py`` and is found through the one registry,
+:data:`twinaudit.vocabulary.FRAMEWORK_CLASSES`.
+
+The network's task (:mod:`twinaudit.nets.tasks`) decides what the estimator answers. A
+classification twin is a scikit-learn classifier: ``decision_function`` gives the logits,
+``predict_proba`` their softmax, ``predict`` and ``score`` the class and the accuracy. A
+reconstruction twin (the autoencoder) has ``decision_function`` give each row's anomaly score,
+its mean squared reconstruction error (higher is more unusual, as for scikit-learn's outlier
+detectors' ``score_samples`` negated), and ``forward`` the reconstruction itself; it is no
+classifier: ``predict``, ``predict_proba`` and ``score`` are not available on it (as
+scikit-learn's ``available_if`` hides a method), and its estimator type is not "classifier".
+"""
+
+from __future__ import annotations
+
+import json
+from abc import abstractmethod
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import ClassifierTags
+from sklearn.utils.metaestimators import available_if
+
+from twinaudit.frameworks.schedule import EpochCallback, Schedule, run_schedule
+from twinaudit.nets import Network, initial_weights, network_from_dict, network_to_dict
+from twinaudit.nets.tasks import reconstruction_error
+
+#: ``X (n, d) float32 -> (f(X) (n,), dF/dX (n, d))``, both float32.
+GradientFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+#: ``(X (n, d), target class) -> (f(X) (n,), dF/dX (n, d))``: one traced function for every class.
+RawGradients = Callable[[np.ndarray, "int | None"], tuple[np.ndarray, np.ndarray]]
+
+
+def _is_classifier(twin: Twin) -> bool:
+    return twin.network is not None and twin.network.task.is_classifier
+
+
+class Twin(BaseEstimator):
+    """A network whose spec, initial weights and training are framework-neutral.
+
+    Parameters
+    ----------
+    network : Network
+        The network; both twins of a pair are built from the same spec.
+    schedule : Schedule, optional
+        The training settings; defaults to ``Schedule()``.
+    random_state : int
+        Seeds the initial weights and the batch order; equal seeds give identical twins.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Classification twins only.
+    history_ : dict
+        Per-epoch validation figures, weight snapshots and training seconds (after ``fit``).
+    """
+
+    framework: ClassVar[str]
+
+    def __init__(self, network: Network | None = None, schedule: Schedule | None = None,
+                 random_state: int = 0):
+        self.network = network
+        self.schedule = schedule
+        self.random_state = random_state
+
+    # -- the shared part -------------------------------------------------------------------
+
+    def initialize(self) -> Twin:
+        """Build the network with the numpy-drawn initial weights of ``random_state``."""
+        # Every use of a twin starts here (fit, load): the one place a missing network is
+        # reported; the methods after it only narrow the type.
+        if self.network is None:
+            raise ValueError(f"{type(self).__name__}(network=...) is required: a twin is built "
+                             "from a network spec (twinaudit.nets)")
+        if self.network.task.is_classifier:
+            self.classes_ = np.arange(self.network.output_size)
+        self.n_features_in_ = int(np.prod(self.network.input_shape))
+        self._build(initial_weights(self.network, self.random_state))
+        return self
+
+    def fit(self, X, y=None, sample_weight=None, *, validation=None,
+            on_epoch: EpochCallback | None = None) -> Twin:
+        """Train from the initial weights with the shared schedule.
+
+        Parameters
+        ----------
+        X : array of shape (n_rows, *network.input_shape)
+        y : array of shape (n_rows,), class labels
+            Ignored by a reconstruction twin (its target is ``X``).
+        sample_weight : array of shape (n_rows,), optional
+            Row weights; the loss of a batch is sum(w·l) / sum(w) in both frameworks.
+        validation : (X, y), optional
+            For the per-epoch validation loss and early stopping.
+        """
+        assert self.network is not None, "the twin has no network"
+        X = np.asarray(X, dtype=self.network.input_dtype)
+        # The shared schedule indexes y alongside X; a reconstruction ignores it.
+        y = np.zeros(len(X), np.int64) if y is None else np.asarray(y, dtype=np.int64)
+        if len(X) != len(y):
+            raise ValueError("X and y must have the same number of rows")
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float32)
+            if len(sample_weight) != len(y):
+                raise ValueError("sample_weight must have one entry per row of X")
+            if np.any(sample_weight < 0) or not np.all(np.isfinite(sample_weight)):
+                raise ValueError("sample_weight must be finite and non-negative")
+        self.initialize()
+        self.history_ = run_schedule(
+            self, X, y, sample_weight, schedule=self.schedule or Schedule(),
+            seed=self.random_state, validation=validation, on_epoch=on_epoch,
+        )
+        return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """Logits (n_rows, n_classes), float32; for a reconstruction, each row's mean squared
+        reconstruction error (n_rows,), float64."""
+        assert self.network is not None, "the twin has no network"
+        if self.network.task.target_is_input:
+            return reconstruction_error(self.forward(X), X)
+        return self.forward(X)
+
+    @available_if(_is_classifier)
+    def predict_proba(self, X) -> np.ndarray:
+        logits = self.decision_function(X).astype(np.float64)
+        logits -= logits.max(axis=1, keepdims=True)
+        probabilities = np.exp(logits)
+        return probabilities / probabilities.sum(axis=1, keepdims=True)
+
+    @available_if(_is_classifier)
+    def predict(self, X) -> np.ndarray:
+        return self.decision_function(X).argmax(axis=1)
+
+    @available_if(_is_classifier)
+    def score(self, X, y, sample_weight=None) -> float:
+        """Mean accuracy on ``X`` (scikit-learn's classifier ``score``)."""
+        correct = (self.predict(X) == np.asarray(y)).astype(np.float64)
+        return float(np.average(correct, weights=sample_weight))
+
+    def __sklearn_tags__(self):
+        # The estimator type follows the task: a classifier only when it predicts classes, so
+        # scikit-learn's is_classifier(autoencoder twin) is False.
+        tags = super().__sklearn_tags__()
+        if _is_classifier(self):
+            tags.estimator_type = "classifier"
+            tags.classifier_tags = ClassifierTags()
+            tags.target_tags.required = True
+        return tags
+
+    def save(self, path: str | Path) -> Path:
+        """Save the weights (framework format) and a JSON sidecar describing the twin."""
+        path = Path(path).with_suffix(self.checkpoint_suffix)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._save_weights(path)
+        assert self.network is not None, "the twin has no network"
+        description = {"framework": self.framework, "kind": self.network.kind,
+                       "network": network_to_dict(self.network),
+                       "random_state": self.random_state}
+        path.with_suffix(".json").write_text(json.dumps(description, indent=2))
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Twin:
+        """Load a twin saved by :meth:`save`, through the framework's safe loader."""
+        path = Path(path)
+        description = json.loads(path.with_suffix(".json").read_text())
+        network = network_from_dict(description.get("kind", "mlp"), description["network"])
+        twin = cls(network, random_state=description["random_state"])
+        twin.initialize()
+        twin._load_weights(path.with_suffix(cls.checkpoint_suffix))
+        return twin
+
+    # -- what each framework supplies ------------------------------------------------------
+
+    checkpoint_suffix: ClassVar[str]
+    #: The distributions the framework's twin runs on; results.json records their versions.
+    packages: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    @contextmanager
+    def thread_limit(cls, threads: int) -> Iterator[None]:
+        """Run a block with the framework's intra-op threads limited (0: as they are).
+
+        The default does nothing: only frameworks whose thread pools hurt small networks on a
+        shared machine (torch) override it.
+        """
+        yield
+
+    @classmethod
+    def environment(cls) -> dict[str, Any]:
+        """What results.json records of this framework's set-up (backend, threads, device)."""
+        return {}
+
+    def torch_module(self) -> Any:
+        """The twin's network as a ``torch.nn.Module`` for captum, or None (no torch model)."""
+        return None
+
+    @abstractmethod
+    def raw_gradients(self, row_shape: tuple[int, ...], *, per_class: bool,
+                      from_embeddings: bool) -> RawGradients:
+        """The explained output and its input gradient (see
+        :mod:`twinaudit.attribution.gradients`), built once for this twin's model."""
+
+    @abstractmethod
+    def _build(self, weights: dict[str, np.ndarray]) -> None:
+        """Create the model and optimizer, loaded with ``weights`` (canonical layout)."""
+
+    @abstractmethod
+    def train_step(self, X: np.ndarray, y: np.ndarray,
+                   batch_weight: np.ndarray | None = None) -> None:
+        """One optimizer step on the mean of ``batch_weight · loss`` over the batch.
+
+        The loss is cross-entropy on logits, or a row's mean squared reconstruction error.
+        Without weights, the plain mean: the same number, without the multiplications.
+        """
+
+    @abstractmethod
+    def forward(self, X) -> np.ndarray:
+        """The network's output in inference mode, float32: logits (n_rows, n_classes) or the
+        reconstruction (n_rows, n_inputs)."""
+
+    @abstractmethod
+    def get_weights(self) -> dict[str, np.ndarray]:
+        """The parameters in the canonical (Keras) layout, as numpy copies."""
+
+    @abstractmethod
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        """Load parameters given in the canonical layout."""
+
+    @abstractmethod
+    def _save_weights(self, path: Path) -> None: ...
+
+    @abstractmethod
+    def _load_weights(self, path: Path) -> None: ...

@@ -1,0 +1,1 @@
+"""The Keras 3 implementation of a twin: layers, the twin, its Adam, gradients."""

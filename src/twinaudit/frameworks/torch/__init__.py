@@ -1,0 +1,1 @@
+"""The PyTorch implementation of a twin: layers, the twin, gradients, thread control."""

@@ -1,0 +1,121 @@
+"""The PyTorch twin: the network as ``nn.Sequential`` and ``torch.optim.Adam``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from torch import nn
+
+from twinaudit.frameworks.base import RawGradients, Twin
+from twinaudit.frameworks.schedule import Schedule
+from twinaudit.frameworks.torch import gradients
+from twinaudit.frameworks.torch.layers import (
+    build_modules,
+    get_parameters,
+    regularised_kernels,
+    set_parameters,
+)
+from twinaudit.frameworks.torch.threads import torch_threads
+
+# Inference in slices bounds memory on large inputs without a per-row cost.
+_INFERENCE_ROWS = 65536
+
+
+class TorchTwin(Twin):
+    """PyTorch twin. Adam is torch's own; the Keras twin implements the same rule."""
+
+    framework: ClassVar[str] = "torch"
+    checkpoint_suffix: ClassVar[str] = ".pt"
+    packages: ClassVar[tuple[str, ...]] = ("torch",)
+
+    def _build(self, weights: dict[str, np.ndarray]) -> None:
+        assert self.network is not None, "the twin has no network"
+        self.model_, self._modules = build_modules(self.network)
+        self.model_.train()
+        self._kernels = regularised_kernels(self._modules)
+        self.set_weights(weights)
+        schedule = self.schedule or Schedule()
+        # Only trainable parameters: the LSTM's second bias is held at zero.
+        trainable = [p for p in self.model_.parameters() if p.requires_grad]
+        # (A network without parameters — a lone pooling layer in a test — has no optimizer.)
+        self.optimizer_ = torch.optim.Adam(
+            trainable, lr=schedule.learning_rate, betas=(schedule.beta_1, schedule.beta_2),
+            eps=schedule.epsilon,
+        ) if trainable else None
+
+    def train_step(self, X: np.ndarray, y: np.ndarray,
+                   batch_weight: np.ndarray | None = None) -> None:
+        assert self.network is not None, "the twin has no network"
+        inputs = torch.from_numpy(X)
+        output = self.model_(inputs)
+        if self.network.task.target_is_input:
+            per_row = (output - inputs).square().mean(dim=1)
+            loss = per_row.mean() if batch_weight is None else \
+                (per_row * torch.from_numpy(batch_weight)).mean()
+        elif batch_weight is None:
+            loss = nn.functional.cross_entropy(output, torch.from_numpy(y))
+        else:
+            per_row = nn.functional.cross_entropy(output, torch.from_numpy(y), reduction="none")
+            loss = (per_row * torch.from_numpy(batch_weight)).mean()
+        l2 = self.network.l2
+        if l2 > 0:
+            # Keras' L2 regulariser: l2 · sum(kernel²) added to the loss, biases exempt.
+            loss = loss + l2 * sum(kernel.square().sum() for kernel in self._kernels)
+        # Only a network without parameters has no optimizer, and it is never trained.
+        assert self.optimizer_ is not None, "the twin's network has no parameters to train"
+        self.optimizer_.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer_.step()
+
+    def forward(self, X) -> np.ndarray:
+        assert self.network is not None, "the twin has no network"
+        X = np.ascontiguousarray(X, dtype=self.network.input_dtype)
+        # The model stays in training mode (dropout on) between steps; inference switches it
+        # off only for this call, so train_step never pays for a mode switch.
+        self.model_.eval()
+        try:
+            with torch.inference_mode():
+                return np.concatenate([
+                    self.model_(torch.from_numpy(X[start:start + _INFERENCE_ROWS])).numpy()
+                    for start in range(0, max(len(X), 1), _INFERENCE_ROWS)
+                ])
+        finally:
+            self.model_.train()
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        return get_parameters(self._modules)
+
+    def set_weights(self, weights: dict[str, np.ndarray]) -> None:
+        set_parameters(self._modules, weights)
+
+    def _save_weights(self, path: Path) -> None:
+        torch.save(self.model_.state_dict(), path)
+
+    @classmethod
+    @contextmanager
+    def thread_limit(cls, threads: int) -> Iterator[None]:
+        with torch_threads(threads):
+            yield
+
+    @classmethod
+    def environment(cls) -> dict[str, Any]:
+        device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+        return {"settings": {"torch_default_threads": torch.get_num_threads()},
+                "device": device}
+
+    def torch_module(self) -> nn.Module:
+        return self.model_
+
+    def raw_gradients(self, row_shape: tuple[int, ...], *, per_class: bool,
+                      from_embeddings: bool) -> RawGradients:
+        return gradients.raw_gradients(self, row_shape, per_class=per_class,
+                                       from_embeddings=from_embeddings)
+
+    def _load_weights(self, path: Path) -> None:
+        # weights_only: a checkpoint is data, never code to unpickle.
+        self.model_.load_state_dict(torch.load(path, weights_only=True))

@@ -1,0 +1,143 @@
+"""The fairness section: every twin's audit gathered over seeds, and what the outcome means.
+
+A figure is the mean over seeds ± the seed standard deviation with the envelope of the seeds'
+intervals (see :mod:`twinaudit.report.views._common`); torch and Keras side by side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from twinaudit.report.charts import Bar, bar_chart
+from twinaudit.report.tree import find
+from twinaudit.report.views._common import (
+    HEADLINE_DISPARITIES,
+    aggregate,
+    by_framework,
+    is_seed_summary,
+    twin_audits,
+)
+
+CHART_METRICS = (("selection_rate", "Selection rate"),
+                 ("true_positive_rate", "True positive rate"))
+
+
+def fairness_section(fairness: Any) -> dict | None:
+    """Everything the fairness section shows, or ``None`` when there is no audit to show."""
+    audits = twin_audits(fairness)
+    if not audits:
+        return None
+    grouped = by_framework(audits)
+    summaries = [node for _, node in find(fairness, is_seed_summary)]
+    summary = summaries[0] if summaries else None
+    first = next(iter(grouped.values()))[0]
+    return {
+        "frameworks": list(grouped),
+        "seeds": {framework: len(runs) for framework, runs in grouped.items()},
+        "confidence": first.get("confidence"),
+        "n_resamples": first.get("n_resamples"),
+        "small_group_rows": first.get("small_group_rows", 30),
+        "overall": _overall_rows(grouped),
+        "group_sets": [_group_set_view(name, grouped, summary)
+                       for name in first["group_sets"]],
+        "rule": summary.get("rule") if summary else None,
+    }
+
+
+def _overall_rows(grouped: Mapping[str, list[dict]]) -> list[dict]:
+    first = next(iter(grouped.values()))[0]
+    return [{"metric": metric,
+             "by_framework": {fw: aggregate([a["overall"].get("metrics", {}).get(metric)
+                                             for a in runs]) for fw, runs in grouped.items()}}
+            for metric in first["overall"].get("metrics", {})]
+
+
+def _group_set_view(name: str, grouped: Mapping[str, list[dict]], summary: dict | None) -> dict:
+    entries = {fw: [a["group_sets"].get(name, {}) for a in runs] for fw, runs in grouped.items()}
+    first = next(iter(entries.values()))[0]
+    groups = list(first.get("groups", {}))
+    group_rows = [_group_row(label, entries) for label in groups]
+    disparity_names = [d for d in first.get("disparities", {})
+                       if d != "four_fifths_rule_violated"]
+    verdicts = (summary or {}).get("group_sets", {}).get(name, {})
+    return {
+        "name": name,
+        "columns": first.get("columns", []),
+        "status": first.get("status", "ok"),
+        "reason": first.get("reason"),
+        "privileged_group": first.get("privileged_group"),
+        "groups": group_rows,
+        "small_groups": [row for row in group_rows if row["small_group"]],
+        "charts": [_group_chart(name, metric, title, groups, entries)
+                   for metric, title in CHART_METRICS],
+        "disparities": [_disparity_row(d, entries, verdicts.get(d)) for d in disparity_names],
+        "four_fifths": _four_fifths(entries),
+    }
+
+
+def _group_row(label: str, entries: Mapping[str, list[dict]]) -> dict:
+    first = next(iter(entries.values()))[0]["groups"][label]
+    metrics = {}
+    for metric in first.get("metrics", {}):
+        metrics[metric] = {fw: aggregate([e.get("groups", {}).get(label, {}).get("metrics", {})
+                                          .get(metric) for e in runs])
+                           for fw, runs in entries.items()}
+    return {"label": label, "count": first.get("count"),
+            "small_group": bool(first.get("small_group")), "metrics": metrics}
+
+
+def _group_chart(name: str, metric: str, title: str, groups: list[str],
+                 entries: Mapping[str, list[dict]]):
+    series = {}
+    for framework, runs in entries.items():
+        bars = []
+        for label in groups:
+            figure = aggregate([run.get("groups", {}).get(label, {}).get("metrics", {})
+                                .get(metric) for run in runs])
+            note = f" (mean of {figure.n_seeds} seeds; CI envelope)" if figure.n_seeds else ""
+            bars.append(Bar(figure.mean, figure.low, figure.high, note))
+        series[f"{framework} (mean of {len(runs)} seed{'s' if len(runs) != 1 else ''})"] = bars
+    return bar_chart(groups, series, title=f"{title} by group — {name}",
+                     value_label=f"{title.lower()}; error bars: envelope of the seeds' CIs",
+                     domain=(0.0, 1.0))
+
+
+def _disparity_row(name: str, entries: Mapping[str, list[dict]], verdict: Any) -> dict:
+    figures = {}
+    for framework, runs in entries.items():
+        items = [run.get("disparities", {}).get(name) for run in runs]
+        figure = aggregate(items)
+        # JSON values from results.json: group names, as written by the fairness audit.
+        worst: set[Any] = {i.get("worst_group") for i in items if isinstance(i, Mapping)} - {None}
+        reference: set[Any] = {i.get("reference_group") for i in items
+                               if isinstance(i, Mapping)} - {None}
+        reasons: set[Any] = {i.get("reason") for i in items if isinstance(i, Mapping)} - {None}
+        figures[framework] = {"figure": figure, "worst_group": ", ".join(sorted(worst)),
+                              "reference_group": ", ".join(sorted(reference)),
+                              "reason": "; ".join(sorted(reasons))}
+    return {"name": name, "headline": name in HEADLINE_DISPARITIES, "by_framework": figures,
+            "verdict": verdict if isinstance(verdict, Mapping) else None}
+
+
+def _four_fifths(entries: Mapping[str, list[dict]]) -> dict:
+    """Per framework: in how many seeds the four-fifths rule is violated, and the ratio."""
+    result = {}
+    for framework, runs in entries.items():
+        flags = [run.get("disparities", {}).get("four_fifths_rule_violated") or {} for run in runs]
+        decided = [f["value"] for f in flags if isinstance(f.get("value"), bool)]
+        result[framework] = {"violated": sum(decided), "decided": len(decided),
+                             "ratio": aggregate([{"value": f.get("ratio"), "ci": f.get("ci")}
+                                                 for f in flags])}
+    return result
+
+
+def task_notes(results: Mapping) -> dict:
+    """What the fairness outcome means for non-binary tasks, and anomaly thresholds (shown at
+    the end of the fairness section)."""
+    fairness = results.get("fairness")
+    anomaly = results.get("anomaly")
+    return {
+        "outcome": fairness.get("outcome") if isinstance(fairness, Mapping) else None,
+        "anomaly": anomaly if isinstance(anomaly, Mapping) else None,
+    }

@@ -1,0 +1,19 @@
+"""results.json: the single, versioned source that reports, comparisons and gates read.
+
+:mod:`~twinaudit.results.schema` names its sections, :mod:`~twinaudit.results.io` is the one
+reader and the atomic writers, :mod:`~twinaudit.results.environment` the environment block.
+"""
+
+from twinaudit.results.environment import environment
+from twinaudit.results.io import check_results, read_results, to_json, write_atomic, write_results
+from twinaudit.results.schema import (
+    REQUIRED_SECTIONS,
+    RESULTS_KIND,
+    SCHEMA_VERSION,
+    SECTION_TABLE,
+    SECTIONS,
+)
+
+__all__ = ["REQUIRED_SECTIONS", "RESULTS_KIND", "SCHEMA_VERSION", "SECTIONS", "SECTION_TABLE",
+           "check_results", "environment", "read_results", "to_json", "write_atomic",
+           "write_results"]

@@ -1,0 +1,241 @@
+"""Reading an audit definition: TOML -> validated :class:`~twinaudit.spec.sections.AuditSpec`.
+
+Unknown keys, wrong types and impossible values are errors that name the file, the key and
+what was expected, because a silently ignored typo in an audit definition produces an audit of
+something else.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from twinaudit.errors import TwinauditError
+from twinaudit.spec.sections import SECTIONS, AuditSpec, NetworkSection
+from twinaudit.vocabulary import (
+    ACTIVATIONS,
+    ATTRIBUTION_BASELINES,
+    ATTRIBUTION_METHODS,
+    CONSTRAINTS,
+    DATASETS,
+    FRAMEWORKS,
+    KIND_KEYS,
+    MITIGATION_NETWORKS,
+    NETWORK_DATASETS,
+    NETWORKS,
+    QUADRATURES,
+)
+
+
+class SpecError(TwinauditError):
+    """An audit definition that cannot be used as written."""
+
+
+def load_spec(path: str | Path) -> AuditSpec:
+    """Read and validate an audit definition.
+
+    Raises
+    ------
+    SpecError
+        One line naming the file, the key and what was expected.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: audit definition not found (expected a TOML file)")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SpecError(f"{path}: not valid TOML ({error})") from None
+    return spec_from_dict(raw, source=path)
+
+
+def spec_from_dict(raw: dict[str, Any], *, source: Path) -> AuditSpec:
+    """Validate an already-parsed TOML document (see :func:`load_spec`).
+
+    A ``[gate]`` section holds the audit's own gate rules (``[[gate.rule]]``); they are
+    validated here by the gate's own parser, so a bad rule stops ``twinaudit run`` early, and
+    ``twinaudit gate --rules AUDIT.toml`` uses them.
+    """
+    raw = dict(raw)
+    gate_rules = raw.pop("gate", None)
+    if gate_rules is not None:
+        # The gate's rule parser is light (standard library only) and never imports the spec.
+        from twinaudit.gate import GateInputError, parse_rules
+
+        try:
+            parse_rules(gate_rules if isinstance(gate_rules, dict) else {},
+                        source=f"{source} [gate]")
+        except GateInputError as error:
+            raise SpecError(str(error)) from None
+    unknown = sorted(set(raw) - set(SECTIONS) - {"gate"})
+    if unknown:
+        raise SpecError(
+            f"{source}: unknown section [{unknown[0]}] (expected one of: {', '.join(SECTIONS)})"
+        )
+    for required in ("audit", "data"):
+        if required not in raw:
+            raise SpecError(f"{source}: missing section [{required}]")
+    sections = {
+        name: _build_section(cls, raw.get(name, {}), f"{source}: [{name}]")
+        for name, cls in SECTIONS.items()
+    }
+    spec = AuditSpec(source=source, **sections)
+    _check_values(spec)
+    return spec
+
+
+def _build_section(cls: type, raw: Any, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise SpecError(f"{where}: expected a table")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise SpecError(
+            f"{where} unknown key '{unknown[0]}' (expected one of: {', '.join(fields)})"
+        )
+    hints = typing.get_type_hints(cls)
+    values = {}
+    for name, f in fields.items():
+        if name in raw:
+            values[name] = _coerce(raw[name], hints[name], f"{where}.{name}")
+        elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            raise SpecError(f"{where} missing required key '{name}'")
+    return cls(**values)
+
+
+def _coerce(value: Any, expected: Any, where: str) -> Any:
+    """Check one TOML value against a field's type; ints are accepted where floats are."""
+    origin = typing.get_origin(expected)
+    if origin is list:
+        (item_type,) = typing.get_args(expected)
+        if not isinstance(value, list):
+            raise SpecError(f"{where}: expected a list, got {value!r}")
+        return [_coerce(item, item_type, f"{where}[{i}]") for i, item in enumerate(value)]
+    if origin is dict:
+        key_type, value_type = typing.get_args(expected)
+        if not isinstance(value, dict):
+            raise SpecError(f"{where}: expected a table, got {value!r}")
+        return {_coerce(k, key_type, where): _coerce(v, value_type, f"{where}.{k}")
+                for k, v in value.items()}
+    if origin in (typing.Union, types.UnionType):
+        raise AssertionError("union fields are not used in specs")  # pragma: no cover
+    if expected is bool:
+        ok = isinstance(value, bool)
+    elif expected is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif expected is float:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    else:
+        ok = isinstance(value, expected)
+    if not ok:
+        raise SpecError(f"{where}: expected {expected.__name__}, got {value!r}")
+    return value
+
+
+def _check_values(spec: AuditSpec) -> None:
+    where = str(spec.source)
+
+    def require(condition: bool, key: str, expected: str, got: Any) -> None:
+        if not condition:
+            section, name = key.split(".", 1)
+            raise SpecError(f"{where}: [{section}].{name}: expected {expected}, got {got!r}")
+
+    data, net, train = spec.data, spec.network, spec.training
+    require(bool(spec.audit.name.strip()), "audit.name", "a non-empty name", spec.audit.name)
+    require(data.dataset in DATASETS, "data.dataset", f"one of {DATASETS}", data.dataset)
+    require(0 < data.validation_fraction < 1, "data.validation_fraction",
+            "a number in (0, 1)", data.validation_fraction)
+    require(0 < data.test_fraction < 1, "data.test_fraction", "a number in (0, 1)",
+            data.test_fraction)
+    require(data.max_train_rows >= 0, "data.max_train_rows", "an integer >= 0",
+            data.max_train_rows)
+    require(data.max_test_rows >= 0, "data.max_test_rows", "an integer >= 0",
+            data.max_test_rows)
+    if data.dataset == "csv":
+        for key in ("path", "label", "positive"):
+            require(bool(getattr(data, key)), f"data.{key}",
+                    "a value (the csv data set needs path, label and positive)", "")
+    require(net.kind in NETWORKS, "network.kind", f"one of {NETWORKS}", net.kind)
+    require(data.dataset in NETWORK_DATASETS[net.kind], "data.dataset",
+            f"one of {NETWORK_DATASETS[net.kind]} for kind = {net.kind!r}", data.dataset)
+    defaults = NetworkSection()
+    for key, kind in KIND_KEYS.items():
+        require(getattr(net, key) == getattr(defaults, key) or net.kind == kind,
+                f"network.{key}", f"no value (it applies to kind = {kind!r} only)",
+                getattr(net, key))
+    require(net.kind != "lstm" or net.activation == defaults.activation, "network.activation",
+            "no value (the LSTM's activations are fixed: tanh and sigmoid)", net.activation)
+    require(bool(net.filters) and all(f > 0 for f in net.filters), "network.filters",
+            "a non-empty list of positive filter counts", net.filters)
+    for key in ("kernel_size", "pool_size", "embedding_dim", "units"):
+        require(getattr(net, key) >= 1, f"network.{key}", "an integer >= 1", getattr(net, key))
+    require(data.sequence_length >= 1, "data.sequence_length", "an integer >= 1",
+            data.sequence_length)
+    require(data.vocabulary_size >= 3, "data.vocabulary_size",
+            "an integer >= 3 (padding, out-of-vocabulary and a word)", data.vocabulary_size)
+    require(not spec.audits.mitigation or net.kind in MITIGATION_NETWORKS, "audits.mitigation",
+            "false for this kind (mitigation is implemented for the MLP's binary "
+            "classification)", spec.audits.mitigation)
+    require(0 < spec.fairness.flag_quantile < 1, "fairness.flag_quantile", "a number in (0, 1)",
+            spec.fairness.flag_quantile)
+    require(bool(net.hidden) and all(h > 0 for h in net.hidden), "network.hidden",
+            "a non-empty list of positive layer widths", net.hidden)
+    require(net.activation in ACTIVATIONS, "network.activation", f"one of {ACTIVATIONS}",
+            net.activation)
+    require(0 <= net.dropout < 1, "network.dropout", "a number in [0, 1)", net.dropout)
+    require(net.l2 >= 0, "network.l2", "a number >= 0", net.l2)
+    require(bool(train.frameworks) and set(train.frameworks) <= set(FRAMEWORKS)
+            and len(set(train.frameworks)) == len(train.frameworks),
+            "training.frameworks", f"distinct names from {FRAMEWORKS}", train.frameworks)
+    require(bool(train.seeds) and len(set(train.seeds)) == len(train.seeds)
+            and all(s >= 0 for s in train.seeds),
+            "training.seeds", "a non-empty list of distinct integers >= 0", train.seeds)
+    require(train.epochs >= 1, "training.epochs", "an integer >= 1", train.epochs)
+    require(train.batch_size >= 1, "training.batch_size", "an integer >= 1", train.batch_size)
+    require(train.learning_rate > 0, "training.learning_rate", "a number > 0",
+            train.learning_rate)
+    require(0 <= train.beta_1 < 1, "training.beta_1", "a number in [0, 1)", train.beta_1)
+    require(0 <= train.beta_2 < 1, "training.beta_2", "a number in [0, 1)", train.beta_2)
+    require(train.epsilon > 0, "training.epsilon", "a number > 0", train.epsilon)
+    require(train.patience >= 1, "training.patience", "an integer >= 1", train.patience)
+    require(train.threads >= 0, "training.threads", "an integer >= 0", train.threads)
+    sensitive = set(data.sensitive_features)
+    require(bool(sensitive), "data.sensitive_features", "at least one column",
+            data.sensitive_features)
+    fairness, mitigation = spec.fairness, spec.mitigation
+    for group_set in spec.group_sets:
+        require(bool(group_set) and set(group_set) <= sensitive, "fairness.group_sets",
+                f"groupings of the sensitive features {sorted(sensitive)}", group_set)
+    require(set(fairness.privileged) <= sensitive, "fairness.privileged",
+            f"keys among the sensitive features {sorted(sensitive)}", fairness.privileged)
+    require(fairness.n_resamples >= 0, "fairness.n_resamples", "an integer >= 0",
+            fairness.n_resamples)
+    require(0 < fairness.confidence < 1, "fairness.confidence", "a number in (0, 1)",
+            fairness.confidence)
+    require(set(spec.reweigh_on) <= sensitive, "mitigation.reweigh_on",
+            f"sensitive features among {sorted(sensitive)}", mitigation.reweigh_on)
+    require(set(spec.threshold_on) <= sensitive, "mitigation.threshold_on",
+            f"sensitive features among {sorted(sensitive)}", mitigation.threshold_on)
+    attribution = spec.attribution
+    require(set(attribution.methods) <= set(ATTRIBUTION_METHODS), "attribution.methods",
+            f"names among {sorted(ATTRIBUTION_METHODS)}", attribution.methods)
+    require(attribution.n_rows >= 0, "attribution.n_rows", "an integer >= 0 (0: all rows)",
+            attribution.n_rows)
+    require(attribution.n_steps >= 1, "attribution.n_steps", "an integer >= 1",
+            attribution.n_steps)
+    require(attribution.baselines in ATTRIBUTION_BASELINES, "attribution.baselines",
+            "'zeros' or 'train_mean'", attribution.baselines)
+    require(attribution.integration_method in QUADRATURES,
+            "attribution.integration_method", f"one of {sorted(QUADRATURES)}",
+            attribution.integration_method)
+    target = spec.benchmarks.target_validation_accuracy
+    require(0 < target <= 1, "benchmarks.target_validation_accuracy", "a number in (0, 1]",
+            target)
+    require(mitigation.constraints in CONSTRAINTS,
+            "mitigation.constraints", "'demographic_parity' or 'equalized_odds'",
+            mitigation.constraints)

@@ -1,0 +1,239 @@
+"""The audit definition's sections: one frozen dataclass per TOML table.
+
+Every field of a section is a key the table may hold, with its default; nothing else is
+allowed (:mod:`twinaudit.spec.load` enforces that). This module imports nothing from the rest
+of the package but its vocabulary, so reading and validating an audit definition never imports
+a framework, pandas or the attribution stack.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from twinaudit.vocabulary import FRAMEWORKS
+
+
+@dataclass(frozen=True)
+class AuditSection:
+    """[audit]: what the audit is called and where its outputs go."""
+
+    name: str
+    description: str = ""
+    #: Where results.json, predictions and the report go; default ``reports/<name>``.
+    output_dir: str = ""
+    #: Where the trained twins are saved; default ``models/<name>``.
+    models_dir: str = ""
+
+
+@dataclass(frozen=True)
+class DataSection:
+    """[data]: which data set, which columns are sensitive, how it is split."""
+
+    dataset: str
+    sensitive_features: list[str] = field(default_factory=lambda: ["sex", "race"])
+    #: Whether the sensitive columns are also model inputs (most real pipelines keep them).
+    sensitive_as_inputs: bool = True
+    validation_fraction: float = 0.2
+    split_seed: int = 0
+    #: Use only this many (seeded) training rows; 0 means all. For quick runs and tests.
+    max_train_rows: int = 0
+    #: Likewise for the test split.
+    max_test_rows: int = 0
+    # The generic "csv" data set (a CSV or parquet file of the user's own):
+    path: str = ""
+    label: str = ""
+    positive: str = ""
+    test_fraction: float = 0.3
+    drop_columns: list[str] = field(default_factory=list)
+    # The "sentiment" data set's tokenizer (twinaudit.data.text):
+    #: Tokens per sequence (longer texts keep their last tokens, shorter are left-padded).
+    sequence_length: int = 40
+    #: Token ids in all, padding and out-of-vocabulary included.
+    vocabulary_size: int = 10000
+
+
+@dataclass(frozen=True)
+class NetworkSection:
+    """[network]: the framework-neutral network both twins are built from."""
+
+    #: "mlp", "cnn" (digits), "lstm" (sentiment) or "autoencoder".
+    kind: str = "mlp"
+    #: Hidden dense widths: the MLP's layers, the CNN's dense head, the autoencoder's
+    #: encoder–bottleneck–decoder.
+    hidden: list[int] = field(default_factory=lambda: [64, 32])
+    activation: str = "relu"
+    dropout: float = 0.0
+    l2: float = 0.0
+    #: cnn: filters of each 'valid' convolution, their square kernel size, the max pool.
+    filters: list[int] = field(default_factory=lambda: [8, 16])
+    kernel_size: int = 3
+    pool_size: int = 2
+    #: lstm: embedding width and LSTM units.
+    embedding_dim: int = 32
+    units: int = 32
+
+
+@dataclass(frozen=True)
+class TrainingSection:
+    """[training]: the one schedule that drives every twin."""
+
+    frameworks: list[str] = field(default_factory=lambda: list(FRAMEWORKS))
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    epochs: int = 10
+    batch_size: int = 256
+    learning_rate: float = 1e-3
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    epsilon: float = 1e-8
+    early_stopping: bool = True
+    patience: int = 3
+    #: torch's intra-op threads while training (0: torch's own default, one per core). Small
+    #: networks gain nothing from splitting a 256-row batch across cores, and OpenMP threads
+    #: that wait for a busy core made training 10-40x slower on a shared 2-core machine.
+    threads: int = 1
+
+
+@dataclass(frozen=True)
+class AuditsSection:
+    """[audits]: which audits run."""
+
+    parity: bool = True
+    fairness: bool = True
+    mitigation: bool = True
+    attribution: bool = True
+    #: The sentiment twins' counterfactual identity test (twinaudit.audits.counterfactual).
+    counterfactual: bool = True
+
+
+@dataclass(frozen=True)
+class FairnessSection:
+    """[fairness]: group sets, the privileged group, and the bootstrap."""
+
+    #: Each entry is one grouping: a single column or an intersection. Default: every
+    #: sensitive feature alone and, when there are several, all of them intersected.
+    group_sets: list[list[str]] = field(default_factory=list)
+    #: For AIF360's disparate impact and statistical parity difference, e.g. {sex = "Male"}.
+    privileged: dict[str, str] = field(default_factory=dict)
+    n_resamples: int = 1000
+    confidence: float = 0.95
+    bootstrap_seed: int = 0
+    #: autoencoder: a row is flagged when its reconstruction error exceeds this quantile of
+    #: the validation split's errors.
+    flag_quantile: float = 0.95
+
+
+@dataclass(frozen=True)
+class MitigationSection:
+    """[mitigation]: Kamiran–Calders reweighing and fairlearn's ThresholdOptimizer."""
+
+    reweighing: bool = True
+    #: The grouping the weights make independent of the label (default: the first sensitive
+    #: feature).
+    reweigh_on: list[str] = field(default_factory=list)
+    threshold_optimizer: bool = True
+    #: "demographic_parity" or "equalized_odds".
+    constraints: str = "demographic_parity"
+    #: The grouping the thresholds are per (default: as reweigh_on).
+    threshold_on: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AttributionSection:
+    """[attribution]: which methods explain the twins, on how many test rows."""
+
+    #: A seeded sample of test rows; 0 means every test row.
+    n_rows: int = 2000
+    n_steps: int = 50
+    integration_method: str = "gausslegendre"
+    #: "zeros" or "train_mean".
+    baselines: str = "train_mean"
+    methods: list[str] = field(default_factory=lambda: [
+        "integrated_gradients", "deeplift", "gradient_shap", "saliency", "input_x_gradient",
+        "shap_gradient", "shap_permutation"])
+    #: Columns that stand in for a sensitive feature (default: the data set's known proxies).
+    proxy_columns: list[str] = field(default_factory=list)
+    random_state: int = 0
+
+
+@dataclass(frozen=True)
+class BenchmarksSection:
+    """[benchmarks]: what ``twinaudit bench`` measures against."""
+
+    #: Time-to-accuracy stops the clock at the first epoch reaching this validation accuracy.
+    target_validation_accuracy: float = 0.84
+
+
+@dataclass(frozen=True)
+class AuditSpec:
+    """A validated audit definition.
+
+    Attributes
+    ----------
+    source : Path
+        The TOML file it was read from; relative paths in it are relative to its folder.
+    """
+
+    source: Path
+    audit: AuditSection
+    data: DataSection
+    network: NetworkSection = field(default_factory=NetworkSection)
+    training: TrainingSection = field(default_factory=TrainingSection)
+    audits: AuditsSection = field(default_factory=AuditsSection)
+    fairness: FairnessSection = field(default_factory=FairnessSection)
+    mitigation: MitigationSection = field(default_factory=MitigationSection)
+    attribution: AttributionSection = field(default_factory=AttributionSection)
+    benchmarks: BenchmarksSection = field(default_factory=BenchmarksSection)
+
+    @property
+    def group_sets(self) -> list[list[str]]:
+        """The fairness group sets, defaults filled in."""
+        if self.fairness.group_sets:
+            return [list(group_set) for group_set in self.fairness.group_sets]
+        columns = list(self.data.sensitive_features)
+        return [[column] for column in columns] + ([columns] if len(columns) > 1 else [])
+
+    @property
+    def reweigh_on(self) -> list[str]:
+        return list(self.mitigation.reweigh_on or self.data.sensitive_features[:1])
+
+    @property
+    def threshold_on(self) -> list[str]:
+        return list(self.mitigation.threshold_on or self.reweigh_on)
+
+    @property
+    def output_dir(self) -> Path:
+        return Path(self.audit.output_dir or f"reports/{self.audit.name}")
+
+    @property
+    def models_dir(self) -> Path:
+        return Path(self.audit.models_dir or f"models/{self.audit.name}")
+
+    def resolve(self, relative: str) -> Path:
+        """A path written in the spec, resolved against the spec file's folder."""
+        path = Path(relative)
+        return path if path.is_absolute() else self.source.parent / path
+
+    def to_dict(self) -> dict[str, Any]:
+        """The spec as plain data, for results.json."""
+        as_dict = dataclasses.asdict(self)
+        as_dict["source"] = str(self.source)
+        return as_dict
+
+
+
+SECTIONS: dict[str, type] = {
+    "audit": AuditSection,
+    "data": DataSection,
+    "network": NetworkSection,
+    "training": TrainingSection,
+    "audits": AuditsSection,
+    "fairness": FairnessSection,
+    "mitigation": MitigationSection,
+    "attribution": AttributionSection,
+    "benchmarks": BenchmarksSection,
+}
+
+

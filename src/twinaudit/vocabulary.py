@@ -1,0 +1,50 @@
+"""The project's vocabulary: every name a user can write in an audit definition, as plain data.
+
+This module is the leaf of the package: it imports nothing, so the spec validator, the CLI's
+help and the gate can read the allowed names without importing a framework, pandas or the
+attribution stack. Modules that implement a name (a framework, a quadrature, an attribution
+method) check at import or in a test that they implement exactly the names listed here.
+"""
+
+from __future__ import annotations
+
+#: The implementations of a twin, in the order the parity audit pairs them (the first is the
+#: reference). Each maps to the module and class that implement it; adding an implementation
+#: is one folder under ``twinaudit/frameworks/`` and one line here.
+FRAMEWORK_CLASSES: dict[str, str] = {
+    "torch": "twinaudit.frameworks.torch.twin:TorchTwin",
+    "keras": "twinaudit.frameworks.keras.twin:KerasTwin",
+}
+FRAMEWORKS: tuple[str, ...] = tuple(FRAMEWORK_CLASSES)
+
+DATASETS = ("adult", "csv", "simplenet", "digits", "sentiment")
+
+NETWORKS = ("mlp", "cnn", "lstm", "autoencoder")
+#: The data sets each network kind reads: tables, 8×8 images, token sequences.
+NETWORK_DATASETS: dict[str, tuple[str, ...]] = {
+    "mlp": ("adult", "csv", "simplenet"),
+    "autoencoder": ("adult", "csv", "simplenet"),
+    "cnn": ("digits",),
+    "lstm": ("sentiment",),
+}
+#: [network] keys that only one kind reads; set for another kind they are an error.
+KIND_KEYS: dict[str, str] = {"dropout": "mlp", "l2": "mlp", "filters": "cnn",
+                             "kernel_size": "cnn", "pool_size": "cnn", "embedding_dim": "lstm",
+                             "units": "lstm"}
+#: Network kinds the mitigation audit supports (binary classification of tabular rows).
+MITIGATION_NETWORKS = ("mlp",)
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+
+#: Integrated Gradients' quadrature rules (twinaudit.attribution.integrated_gradients).
+QUADRATURES = ("gausslegendre", "riemann_left", "riemann_right", "riemann_middle",
+               "riemann_trapezoid")
+#: Attribution methods by name (twinaudit.attribution.methods implements each).
+ATTRIBUTION_METHODS = ("integrated_gradients", "deeplift", "gradient_shap", "saliency",
+                       "input_x_gradient", "shap_gradient", "shap_permutation")
+ATTRIBUTION_BASELINES = ("zeros", "train_mean")
+
+#: fairlearn's ThresholdOptimizer constraints.
+CONSTRAINTS = ("demographic_parity", "equalized_odds")
+
+#: The JSON Schema dialect of ``twinaudit schema audit|results``.
+JSON_SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"

@@ -1,0 +1,491 @@
+"""The fairness audit: fairlearn as oracle, hand-worked cases, properties, intervals, errors."""
+
+import json
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from fairlearn.metrics import (
+    MetricFrame,
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equal_opportunity_difference,
+    equal_opportunity_ratio,
+    equalized_odds_difference,
+    equalized_odds_ratio,
+    false_negative_rate,
+    false_positive_rate,
+    selection_rate,
+    true_positive_rate,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, precision_score
+
+from twinaudit.errors import TwinauditError
+from twinaudit.fairness.audit import (
+    DISPARITIES,
+    INTERSECTION_SEPARATOR,
+    FairnessInputError,
+    encode_groups,
+    fairness_audit,
+    summarise_across_seeds,
+)
+from twinaudit.vocabulary import FRAMEWORKS
+
+
+def _synthetic(n_rows: int = 3000, seed: int = 0) -> dict:
+    """Predictions that differ by group, with every rate defined in every sex×race group."""
+    random = np.random.default_rng(seed)
+    sex = random.choice(["Female", "Male"], n_rows, p=[0.4, 0.6])
+    race = random.choice(["White", "Black", "Other"], n_rows, p=[0.7, 0.2, 0.1])
+    advantage = 0.15 * (sex == "Male") + 0.05 * (race == "White")
+    y_true = (random.random(n_rows) < 0.25 + advantage).astype(int)
+    y_score = np.clip(0.3 * y_true + 0.5 * random.random(n_rows) + advantage, 0, 1)
+    return {
+        "y_true": y_true,
+        "y_pred": (y_score > 0.5).astype(int),
+        "y_score": y_score,
+        "sensitive_features": pd.DataFrame({"sex": sex, "race": race}),
+        "sample_weight": random.exponential(1.0, n_rows),
+    }
+
+
+def _audit(data: dict, weighted: bool = False, **options) -> dict:
+    options.setdefault("group_sets", [["sex"], ["race"], ["sex", "race"]])
+    options.setdefault("n_resamples", 200)
+    return fairness_audit(
+        data["y_true"], data["y_pred"], data["y_score"], data["sensitive_features"],
+        sample_weight=data["sample_weight"] if weighted else None, **options,
+    )
+
+
+# --- fairlearn as the oracle ---------------------------------------------------------------
+
+ORACLE_METRICS = {
+    "selection_rate": selection_rate,
+    "accuracy": accuracy_score,
+    "balanced_accuracy": balanced_accuracy_score,
+    "true_positive_rate": true_positive_rate,
+    "false_positive_rate": false_positive_rate,
+    "false_negative_rate": false_negative_rate,
+    "precision": precision_score,
+}
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("columns", [["sex"], ["race"], ["sex", "race"]])
+def test_group_metrics_match_fairlearn_metric_frame(weighted, columns):
+    data = _synthetic()
+    sample_weight = data["sample_weight"] if weighted else None
+    frame = MetricFrame(
+        metrics=ORACLE_METRICS, y_true=data["y_true"], y_pred=data["y_pred"],
+        sensitive_features=data["sensitive_features"][columns],
+        sample_params={name: {"sample_weight": sample_weight} for name in ORACLE_METRICS},
+    )
+    groups = _audit(data, weighted, group_sets=[columns], n_resamples=0)["group_sets"][
+        INTERSECTION_SEPARATOR.join(columns)]["groups"]
+    assert len(groups) == len(frame.by_group)
+    for key, expected in frame.by_group.iterrows():
+        label = INTERSECTION_SEPARATOR.join(key if isinstance(key, tuple) else (key,))
+        for name in ORACLE_METRICS:
+            assert groups[label]["metrics"][name]["value"] == pytest.approx(
+                expected[name], abs=1e-9), (label, name)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("columns", [["sex"], ["race"], ["sex", "race"]])
+def test_disparities_match_fairlearn(weighted, columns):
+    data = _synthetic()
+    keywords = {
+        "sensitive_features": data["sensitive_features"][columns],
+        "sample_weight": data["sample_weight"] if weighted else None,
+    }
+    oracles = {
+        "demographic_parity_difference": demographic_parity_difference,
+        "demographic_parity_ratio": demographic_parity_ratio,
+        "equalized_odds_difference": equalized_odds_difference,
+        "equalized_odds_ratio": equalized_odds_ratio,
+        "equal_opportunity_difference": equal_opportunity_difference,
+        "equal_opportunity_ratio": equal_opportunity_ratio,
+    }
+    disparities = _audit(data, weighted, group_sets=[columns], n_resamples=0)["group_sets"][
+        INTERSECTION_SEPARATOR.join(columns)]["disparities"]
+    for name, oracle in oracles.items():
+        expected = oracle(data["y_true"], data["y_pred"], **keywords)
+        assert disparities[name]["value"] == pytest.approx(expected, abs=1e-9), name
+
+
+# --- hand-worked cases ---------------------------------------------------------------------
+
+
+def _hand_data() -> dict:
+    # Group a: 4 rows, predictions 1, 1, 0, 0 -> selection 0.5; precision 1/2.
+    # Group b: 4 rows, predictions 1, 0, 0, 0 -> selection 0.25; precision 1/1.
+    return {
+        "y_true": np.array([1, 0, 1, 0, 1, 0, 0, 1]),
+        "y_pred": np.array([1, 1, 0, 0, 1, 0, 0, 0]),
+        "y_score": np.array([0.95, 0.75, 0.35, 0.05, 0.65, 0.45, 0.25, 0.15]),
+        "sensitive_features": pd.DataFrame({"group": list("aaaabbbb")}),
+        "sample_weight": None,
+    }
+
+
+def test_disparate_impact_statistical_parity_and_four_fifths_by_hand():
+    result = _audit(_hand_data(), group_sets=[["group"]], privileged={"group": "a"})
+    entry = result["group_sets"]["group"]
+    disparities = entry["disparities"]
+    assert entry["privileged_group"] == "a"
+    assert disparities["disparate_impact"]["value"] == pytest.approx(0.25 / 0.5)
+    assert disparities["statistical_parity_difference"]["value"] == pytest.approx(0.25 - 0.5)
+    assert disparities["disparate_impact"]["worst_group"] == "b"
+    assert disparities["disparate_impact"]["reference_group"] == "a"
+    assert disparities["four_fifths_rule_violated"]["value"] is True
+    assert disparities["four_fifths_rule_violated"]["ratio"] == pytest.approx(0.5)
+
+
+def test_predictive_parity_and_calibration_by_hand():
+    groups_and_disparities = _audit(_hand_data(), group_sets=[["group"]])["group_sets"]["group"]
+    disparities = groups_and_disparities["disparities"]
+    assert disparities["predictive_parity_difference"]["value"] == pytest.approx(1.0 - 0.5)
+    assert disparities["predictive_parity_difference"]["worst_group"] == "a"
+    groups = groups_and_disparities["groups"]
+    # a: bins 9 (y1), 7 (y0), 3 (y1), 0 (y0): |1-.95| + |0-.75| + |1-.35| + |0-.05| = 1.5
+    # b: bins 6 (y1), 4 (y0), 2 (y0), 1 (y1): .35 + .45 + .25 + .85 = 1.9
+    ece = "expected_calibration_error"
+    assert groups["a"]["metrics"][ece]["value"] == pytest.approx(1.5 / 4)
+    assert groups["b"]["metrics"][ece]["value"] == pytest.approx(1.9 / 4)
+
+
+def test_intersection_privileged_group_is_the_combination():
+    data = _synthetic(1000)
+    privileged = {"sex": "Male", "race": "White"}
+    result = _audit(data, group_sets=[["sex", "race"]], privileged=privileged, n_resamples=0)
+    entry = result["group_sets"]["sex×race"]
+    assert entry["privileged_group"] == "Male×White"
+    assert entry["groups"]["Female×Black"]["values"] == {"sex": "Female", "race": "Black"}
+    rates = {label: group["metrics"]["selection_rate"]["value"]
+             for label, group in entry["groups"].items()}
+    lowest = min((rate, label) for label, rate in rates.items() if label != "Male×White")
+    impact = entry["disparities"]["disparate_impact"]
+    assert impact["value"] == pytest.approx(lowest[0] / rates["Male×White"])
+    assert impact["worst_group"] == lowest[1]
+
+
+def test_disparate_impact_not_computable_without_a_privileged_value_for_every_column():
+    result = _audit(_synthetic(500), privileged={"sex": "Male"}, n_resamples=0)
+    assert result["group_sets"]["sex"]["disparities"]["disparate_impact"]["value"] is not None
+    for name in ("race", "sex×race"):
+        impact = result["group_sets"][name]["disparities"]["disparate_impact"]
+        assert impact["value"] is None
+        assert "race" in impact["reason"]
+
+
+def test_absent_privileged_combination_is_not_computable():
+    data = _hand_data()
+    data["sensitive_features"]["other"] = list("xxxxyyyy")  # a only with x, b only with y
+    result = _audit(data, group_sets=[["group", "other"]], privileged={"group": "a", "other": "y"})
+    impact = result["group_sets"]["group×other"]["disparities"]["disparate_impact"]
+    assert impact["value"] is None and "'a×y' does not occur" in impact["reason"]
+
+
+# --- properties ----------------------------------------------------------------------------
+
+rows = st.integers(min_value=2, max_value=60).flatmap(
+    lambda n_rows: st.tuples(
+        st.lists(st.integers(0, 1), min_size=n_rows, max_size=n_rows),
+        st.lists(st.integers(0, 1), min_size=n_rows, max_size=n_rows),
+        st.lists(st.sampled_from("abc"), min_size=n_rows, max_size=n_rows),
+        st.lists(st.floats(0, 1), min_size=n_rows, max_size=n_rows),
+        st.randoms(use_true_random=False),
+    )
+)
+
+
+def _values(result: dict) -> list:
+    """Every point value of the audit, in a fixed order."""
+    found = []
+    for entry in result["group_sets"].values():
+        for group in entry["groups"].values():
+            found += [metric["value"] for metric in group["metrics"].values()]
+        found += [disparity["value"] for disparity in entry["disparities"].values()]
+    return found
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows)
+def test_audit_is_invariant_to_row_order(data):
+    y_true, y_pred, groups, y_score, random = data
+    order = list(range(len(y_true)))
+    random.shuffle(order)
+
+    def audit(index):
+        return fairness_audit(
+            np.array(y_true)[index], np.array(y_pred)[index], np.array(y_score)[index],
+            pd.DataFrame({"g": np.array(groups)[index]}), group_sets=[["g"]], n_resamples=0,
+        )
+
+    original, permuted = _values(audit(list(range(len(y_true))))), _values(audit(order))
+    assert permuted == pytest.approx(original, abs=1e-12, nan_ok=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows)
+def test_identical_groups_have_no_disparity(data):
+    y_true, y_pred, _, y_score, _ = data
+    # The same rows twice, once as group a and once as group b.
+    twice = fairness_audit(
+        np.tile(y_true, 2), np.tile(y_pred, 2), np.tile(y_score, 2),
+        pd.DataFrame({"g": ["a"] * len(y_true) + ["b"] * len(y_true)}),
+        group_sets=[["g"]], privileged={"g": "a"}, n_resamples=0,
+    )
+    for name, disparity in twice["group_sets"]["g"]["disparities"].items():
+        if disparity["value"] is None or name == "four_fifths_rule_violated":
+            continue  # undefined (no positives at all, say)
+        neutral = 1.0 if "ratio" in name or name == "disparate_impact" else 0.0
+        assert disparity["value"] == pytest.approx(neutral, abs=1e-12), name
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows)
+def test_differences_and_ratios_agree_with_the_group_values(data):
+    y_true, y_pred, groups, y_score, _ = data
+    result = fairness_audit(y_true, y_pred, y_score, pd.DataFrame({"g": groups}),
+                            group_sets=[["g"]], n_resamples=0)
+    entry = result["group_sets"]["g"]
+
+    def rates(metric):
+        values = [group["metrics"][metric]["value"] for group in entry["groups"].values()]
+        return [value for value in values if value is not None]
+
+    def spread(metric):
+        defined = rates(metric)
+        if not defined:
+            return None, None
+        ratio = min(defined) / max(defined) if max(defined) > 0 else None
+        return max(defined) - min(defined), ratio
+
+    disparities = {name: entry["disparities"][name]["value"] for name in DISPARITIES}
+    if len(entry["groups"]) < 2:
+        assert entry["status"] == "not_computable"
+        assert all(value is None for value in disparities.values())
+        return
+    selection, positive, false_positive = (
+        spread("selection_rate"), spread("true_positive_rate"), spread("false_positive_rate"))
+    assert disparities["demographic_parity_difference"] == pytest.approx(selection[0])
+    assert disparities["demographic_parity_ratio"] == pytest.approx(selection[1])
+    assert disparities["equal_opportunity_difference"] == pytest.approx(positive[0])
+    differences = [value for value in (positive[0], false_positive[0]) if value is not None]
+    expected = max(differences) if differences else None
+    assert disparities["equalized_odds_difference"] == pytest.approx(expected)
+
+
+# --- confidence intervals ------------------------------------------------------------------
+
+
+def _all_intervals(result: dict):
+    for name, entry in result["group_sets"].items():
+        for label, group in entry["groups"].items():
+            for metric, value in group["metrics"].items():
+                yield f"{name}/{label}/{metric}", value["value"], value["ci"]
+        for disparity, value in entry["disparities"].items():
+            if disparity != "four_fifths_rule_violated":
+                yield f"{name}/{disparity}", value["value"], value["ci"]
+
+
+def test_intervals_contain_the_point_estimate():
+    result = _audit(_synthetic(4000), privileged={"sex": "Male", "race": "White"},
+                    n_resamples=500)
+    checked = 0
+    for where, value, interval in _all_intervals(result):
+        assert interval is not None, where
+        assert interval[0] - 1e-12 <= value <= interval[1] + 1e-12, where
+        checked += 1
+    assert checked > 100
+
+
+def test_intervals_shrink_with_more_data():
+    small = _synthetic(1000)
+    large = {key: (pd.concat([value] * 9, ignore_index=True) if key == "sensitive_features"
+                   else np.tile(value, 9)) for key, value in small.items()}
+
+    def widths(data):
+        result = _audit(data, group_sets=[["sex"]], privileged={"sex": "Male"})
+        return {where: interval[1] - interval[0]
+                for where, _, interval in _all_intervals(result)}
+
+    small_widths, large_widths = widths(small), widths(large)
+    assert len(small_widths) == 2 * 9 + len(DISPARITIES)
+    for where, width in small_widths.items():
+        # Nine times the rows: about a third of the width.
+        assert large_widths[where] < 0.5 * width, where
+
+
+def test_intervals_are_seeded():
+    data = _synthetic(800)
+    first = _audit(data, random_state=3)
+    assert _audit(data, random_state=3) == first
+    other = _audit(data, random_state=4)
+    assert [ci for *_, ci in _all_intervals(other)] != [ci for *_, ci in _all_intervals(first)]
+
+
+def test_a_tiny_group_keeps_an_interval_and_is_flagged():
+    data = _synthetic(600)
+    race = data["sensitive_features"]["race"].to_numpy().copy()
+    race[:3] = "Tiny"
+    data["y_true"][:3], data["y_pred"][:3] = [1, 0, 1], [1, 1, 0]
+    data["sensitive_features"]["race"] = race
+    groups = _audit(data, group_sets=[["race"]])["group_sets"]["race"]["groups"]
+    assert groups["Tiny"]["count"] == 3 and groups["Tiny"]["small_group"] is True
+    assert groups["White"]["small_group"] is False
+    low, high = groups["Tiny"]["metrics"]["selection_rate"]["ci"]
+    assert 0 <= low < high <= 1  # it varies across resamples, never disappears
+
+
+def test_no_resamples_gives_no_intervals():
+    result = _audit(_hand_data(), group_sets=[["group"]], n_resamples=0)
+    assert all(interval is None for *_, interval in _all_intervals(result))
+
+
+# --- output shape --------------------------------------------------------------------------
+
+
+def test_result_is_strict_json_with_none_for_undefined_values():
+    data = _hand_data()
+    data["y_true"][4:] = 0  # group b has no positives: its TPR is undefined
+    result = _audit(data, group_sets=[["group"]], privileged={"group": "a"})
+    text = json.dumps(result, allow_nan=False)
+    assert json.loads(text) == result
+    group_b = result["group_sets"]["group"]["groups"]["b"]["metrics"]
+    assert group_b["true_positive_rate"] == {"value": None, "ci": None}
+    assert result["overall"]["count"] == 8
+    assert result["schema"] == "twinaudit.fairness/1"
+
+
+def test_missing_values_form_their_own_group():
+    frame = pd.DataFrame({"sex": ["F", None, "M", "M"]})
+    grouping = encode_groups(frame, ["sex"])
+    assert grouping.labels == ("<NA>", "F", "M")
+    np.testing.assert_array_equal(grouping.codes, [1, 0, 2, 2])
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"group_sets": [["sex", "age"]]}, "'age'"),
+        ({"privileged": {"sex": "Man"}}, "privileged group sex='Man' does not occur"),
+        ({"privileged": {"religion": "x"}}, "'religion' is missing"),
+        ({"y_pred": np.full(40, 2)}, "y_pred must hold only the labels 0 and 1; found 2"),
+        ({"y_true": np.r_[np.full(39, 1.0), np.nan]}, "y_true must hold only the labels 0 and 1"),
+        ({"y_score": np.full(40, 1.5)}, "y_score"),
+        ({"y_pred": np.zeros(39, int)}, "y_pred has 39 rows; expected 40"),
+        ({"sensitive_features": np.zeros(40)}, "must be a pandas DataFrame"),
+        ({"sensitive_features": pd.DataFrame({"sex": [np.nan] * 40})}, "only missing values"),
+        ({"group_sets": []}, "group_sets"),
+        ({"sample_weight": -np.ones(40)}, "sample_weight"),
+    ],
+)
+def test_bad_input_raises_one_clear_line(change, expected):
+    arguments = {
+        "y_true": np.tile([0, 1], 20), "y_pred": np.tile([1, 1, 0, 0], 10),
+        "y_score": np.linspace(0, 1, 40), "sensitive_features": pd.DataFrame(
+            {"sex": ["F", "M"] * 20}), "group_sets": [["sex"]],
+    }
+    arguments.update(change)
+    positional = [arguments.pop(name) for name in ("y_true", "y_pred", "y_score",
+                                                   "sensitive_features")]
+    with pytest.raises(FairnessInputError) as raised:
+        fairness_audit(*positional, **arguments)
+    message = str(raised.value)
+    assert expected in message and "\n" not in message
+    assert isinstance(raised.value, ValueError) and isinstance(raised.value, TwinauditError)
+
+
+def test_a_constant_column_is_not_computable_rather_than_an_error():
+    frame = pd.DataFrame({"sex": ["M"] * 40, "race": ["W", "B"] * 20})
+    result = fairness_audit(np.tile([0, 1], 20), np.tile([1, 0], 20), None, frame,
+                            group_sets=[["sex"], ["sex", "race"]], n_resamples=10)
+    single = result["group_sets"]["sex"]
+    assert single["status"] == "not_computable"
+    assert "single group ('M')" in single["reason"]
+    assert single["groups"]["M"]["count"] == 40
+    assert single["disparities"]["demographic_parity_difference"]["value"] is None
+    assert result["group_sets"]["sex×race"]["status"] == "ok"
+
+
+# --- across seeds and frameworks -----------------------------------------------------------
+
+
+def _fake_audit(value: float) -> dict:
+    disparities = {name: {"value": value} for name in DISPARITIES}
+    return {
+        "group_sets": {"sex": {"disparities": disparities}},
+        "overall": {"metrics": {"accuracy": {"value": 0.8}} | {
+            name: {"value": None} for name in (
+                "base_rate", "selection_rate", "balanced_accuracy", "true_positive_rate",
+                "false_positive_rate", "false_negative_rate", "precision",
+                "expected_calibration_error")}},
+    }
+
+
+def _runs(torch_values, keras_values):
+    return ([{"framework": "torch", "seed": seed, "audit": _fake_audit(value)}
+             for seed, value in enumerate(torch_values)]
+            + [{"framework": "keras", "seed": seed, "audit": _fake_audit(value)}
+               for seed, value in enumerate(keras_values)])
+
+
+def test_seed_summary_within_noise():
+    summary = summarise_across_seeds(
+        _runs([0.10, 0.12, 0.14], [0.11, 0.13, 0.15]), frameworks=FRAMEWORKS)
+    entry = summary["group_sets"]["sex"]["demographic_parity_difference"]
+    torch_entry = dict(entry["by_framework"]["torch"])
+    assert torch_entry.pop("values") == pytest.approx([0.10, 0.12, 0.14])
+    assert torch_entry == pytest.approx(
+        {"mean": 0.12, "std": 0.02, "min": 0.10, "max": 0.14, "n_seeds": 3})
+    assert entry["difference"] == pytest.approx(-0.01)
+    assert entry["pooled_seed_std"] == pytest.approx(0.02)
+    assert entry["threshold"] == pytest.approx(0.04)
+    assert entry["within_seed_noise"] is True
+    assert summary["overall"]["accuracy"]["within_seed_noise"] is True  # identical, std 0
+
+
+def test_seed_summary_outside_noise_and_too_few_seeds():
+    apart = summarise_across_seeds(
+        _runs([0.10, 0.11, 0.12], [0.20, 0.21, 0.22]), frameworks=FRAMEWORKS)
+    assert apart["group_sets"]["sex"]["disparate_impact"]["within_seed_noise"] is False
+    single = summarise_across_seeds(
+        _runs([0.10], [0.20, 0.21]), frameworks=FRAMEWORKS)
+    entry = single["group_sets"]["sex"]["disparate_impact"]
+    assert entry["within_seed_noise"] is None and "two seeds" in entry["reason"]
+    assert entry["difference"] == pytest.approx(0.10 - 0.205)
+
+
+def test_seed_summary_rejects_unknown_frameworks_and_repeated_seeds():
+    with pytest.raises(FairnessInputError, match="'jax'"):
+        summarise_across_seeds(
+        [{"framework": "jax", "seed": 0, "audit": _fake_audit(0.1)}], frameworks=FRAMEWORKS)
+    with pytest.raises(FairnessInputError, match="listed twice"):
+        summarise_across_seeds(
+        _runs([0.1, 0.1], [0.1]) + _runs([0.1], []), frameworks=FRAMEWORKS)
+
+
+def test_seed_summary_of_real_audits():
+    runs = []
+    for framework, offset in (("torch", 0), ("keras", 10)):
+        for seed in range(3):
+            data = _synthetic(600, seed=seed + offset)
+            audit = _audit(data, privileged={"sex": "Male", "race": "White"}, n_resamples=0)
+            runs.append({"framework": framework, "seed": seed, "audit": audit})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        summary = summarise_across_seeds(runs, frameworks=FRAMEWORKS)
+    assert set(summary["group_sets"]) == {"sex", "race", "sex×race"}
+    entry = summary["group_sets"]["sex×race"]["demographic_parity_difference"]
+    assert entry["by_framework"]["keras"]["n_seeds"] == 3
+    assert isinstance(entry["within_seed_noise"], bool)
+    json.dumps(summary, allow_nan=False)

@@ -1,0 +1,196 @@
+"""Helpers shared by several test modules (not a test module: nothing here is collected).
+
+Test modules import from here, never from each other or from conftest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from twinaudit.data import load_dataset
+from twinaudit.frameworks import twin_class
+from twinaudit.frameworks.schedule import Schedule, batch_weights
+from twinaudit.nets import MLPNetwork, Network, initial_weights
+from twinaudit.nets.layers import Layer
+from twinaudit.pipeline import network_for
+from twinaudit.spec import load_spec
+from twinaudit.vocabulary import FRAMEWORKS
+
+#: The repository's root (audits/, reports/baseline/ ...).
+REPO = Path(__file__).resolve().parents[1]
+
+SMALL_AUDIT = """
+[audit]
+name = "{name}"
+
+[data]
+dataset = "adult"
+sensitive_features = ["sex", "race"]
+max_train_rows = {train_rows}
+max_test_rows = {test_rows}
+
+[network]
+hidden = [16, 8]
+
+[training]
+seeds = {seeds}
+epochs = {epochs}
+batch_size = 128
+
+[attribution]
+n_rows = 200
+"""
+
+
+def write_small_audit(folder: Path, *, name: str = "small", train_rows: int = 1500,
+                      test_rows: int = 800, seeds: str = "[0, 1]", epochs: int = 2) -> Path:
+    """A small Adult audit (seconds to run) written as ``folder/<name>.toml``."""
+    path = folder / f"{name}.toml"
+    path.write_text(SMALL_AUDIT.format(name=name, train_rows=train_rows, test_rows=test_rows,
+                                       seeds=seeds, epochs=epochs))
+    return path
+
+
+def small_copy(name: str, folder: Path) -> Path:
+    """The shipped audit on 300 training and 200 test rows, two seeds, two epochs."""
+    text = (REPO / "audits" / f"{name}.toml").read_text()
+    text = text.replace("[data]\n", "[data]\nmax_train_rows = 300\nmax_test_rows = 200\n", 1)
+    text = re.sub(r"seeds = \[.*\]", "seeds = [0, 1]", text)
+    text = re.sub(r"epochs = \d+", "epochs = 2", text)
+    text = re.sub(r"n_resamples = \d+", "n_resamples = 50", text)
+    path = folder / f"{name}.toml"
+    path.write_text(text)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# The shipped audits on small subsets of their data
+
+
+def shipped_spec(name: str, **data):
+    """The shipped audit ``audits/<name>.toml`` with ``[data]`` settings replaced."""
+    spec = load_spec(REPO / "audits" / f"{name}.toml")
+    return dataclasses.replace(spec, data=dataclasses.replace(spec.data, **data))
+
+
+def network_case(name: str):
+    """``(name, network, dataset)``: the shipped audit's network and data set, on 600 training
+    and 300 test rows."""
+    spec = shipped_spec(name, max_train_rows=600, max_test_rows=300)
+    dataset = load_dataset(spec)
+    return name, network_for(spec, dataset), dataset
+
+
+def attribution_case(name: str, *, train_rows: int = 300, test_rows: int = 60):
+    """``(spec, dataset, network)``: the shipped audit on a small subset, for attribution."""
+    spec = shipped_spec(name, max_train_rows=train_rows, max_test_rows=test_rows)
+    dataset = load_dataset(spec)
+    return spec, dataset, network_for(spec, dataset)
+
+
+# ---------------------------------------------------------------------------------------------
+# Twins built from given weights
+
+
+def built_twin(framework, network, weights=None, random_state=0):
+    """An initialised (untrained) twin, loaded with ``weights`` when given."""
+    twin = twin_class(framework)(network, random_state=random_state).initialize()
+    if weights is not None:
+        twin.set_weights(weights)
+    return twin
+
+
+def twins_of(network, seeds=(0,), *, scale: dict[str, float] | None = None) -> dict:
+    """Initialised twins of every framework and seed; ``scale`` multiplies named parameters
+    (untrained weights are tiny, so larger ones make the comparison mean something)."""
+    twins = {}
+    for seed in seeds:
+        weights = initial_weights(network, seed)
+        for name, factor in (scale or {}).items():
+            weights[name] = weights[name] * np.float32(factor)
+        for framework in FRAMEWORKS:
+            twins[framework, seed] = built_twin(framework, network, weights, random_state=seed)
+    return twins
+
+
+def log_odds(twin, X):
+    """z1 − z0 of a binary classifier twin, in float64."""
+    logits = twin.decision_function(X).astype(np.float64)
+    return logits[:, 1] - logits[:, 0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Small networks with hand-set weights (the hand-worked answers are in the tests using them)
+
+
+#: f = z1 − z0 = x · (w₁ − w₀) + const: its gradient is (2, −3, 0) everywhere.
+LINEAR_NETWORK = MLPNetwork(n_inputs=3, hidden=())
+LINEAR_WEIGHTS = {
+    "dense_0.kernel": np.array([[1.0, 3.0], [2.0, -1.0], [0.5, 0.5]], dtype=np.float32),
+    "dense_0.bias": np.array([0.3, -0.2], dtype=np.float32),
+}
+
+#: One hidden ReLU unit h = relu(x₁ + x₂ − 1), and z1 − z0 = 2h.
+RELU_NETWORK = MLPNetwork(n_inputs=2, hidden=(1,))
+RELU_WEIGHTS = {
+    "dense_0.kernel": np.array([[1.0], [1.0]], dtype=np.float32),
+    "dense_0.bias": np.array([-1.0], dtype=np.float32),
+    "dense_1.kernel": np.array([[-1.0, 1.0]], dtype=np.float32),
+    "dense_1.bias": np.array([0.0, 0.0], dtype=np.float32),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# One training step read back as an update
+
+
+#: With a huge epsilon (and a matching learning rate) Adam's first step is −g·1e3/(|g| + 1e3):
+#: the update follows the gradient itself, not just its sign, so weighting can be checked.
+GRADIENT_SCHEDULE = Schedule(learning_rate=1e3, epsilon=1e3)
+
+
+def gradient_like_update(framework, X, y, weights):
+    """The weights' change after one step of ``GRADIENT_SCHEDULE`` (about the gradient) on an
+    8-unit MLP, rows weighted by ``weights``."""
+    network = MLPNetwork(n_inputs=X.shape[1], hidden=(8,))
+    twin = twin_class(framework)(network, GRADIENT_SCHEDULE, random_state=3).initialize()
+    before = twin.get_weights()
+    twin.train_step(X, y, batch_weights(np.asarray(weights, np.float32)))
+    return {name: value - before[name] for name, value in twin.get_weights().items()}
+
+
+def assert_same_update(first, second, rtol=1e-5):
+    for name in first:
+        np.testing.assert_allclose(first[name], second[name], rtol=rtol,
+                                   atol=1e-6 * np.abs(first[name]).max(), err_msg=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# A network made of given layers
+
+
+@dataclass(frozen=True)
+class LayerStack(Network):
+    """A network that is just the given layers (for testing them one at a time)."""
+
+    shape: tuple[int, ...]
+    stack: tuple[Layer, ...]
+    dtype: str = "float32"
+    kind: ClassVar[str] = "test"
+
+    @property
+    def input_shape(self):
+        return self.shape
+
+    @property
+    def input_dtype(self):
+        return self.dtype
+
+    def layers(self):
+        return list(self.stack)

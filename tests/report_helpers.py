@@ -1,0 +1,262 @@
+"""Hand-built results and HTML checks shared by the report tests (and other tests).
+
+Not a test module: test modules import from here, never from one another. The ``*_results``
+builders are used by the tests under tests/report/ and by test_compare.py, the HTML checks by
+test_pipeline.py too.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ElementTree
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+
+from twinaudit.fairness.audit import fairness_audit, summarise_across_seeds
+from twinaudit.vocabulary import FRAMEWORKS as REGISTERED
+
+SCRIPT_PAYLOAD = "<script>alert(1)</script>"
+IMG_PAYLOAD = '"><img src=x onerror=alert(1)>'
+#: The hand-built results describe a run of the registry's first two frameworks.
+FRAMEWORKS = REGISTERED[:2]
+SEEDS = (0, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Hand-built results
+
+
+def base_results(name: str = "adult") -> dict:
+    """A results dict shaped like the default audit's, small enough to read."""
+    groups = {"Female": {"count": 540, "base_rate": 0.11}, "Male": {"count": 1080,
+                                                                    "base_rate": 0.30}}
+    race = {"White": {"count": 1390, "base_rate": 0.25}, "Black": {"count": 210,
+                                                                   "base_rate": 0.12},
+            "Other": {"count": 20, "base_rate": 0.10}}
+    per_seed = [{
+        "seed": seed, "step0_max_abs_logit_diff": 2.4e-7, "one_step_max_rel_param_diff": 3.1e-7,
+        "accuracy": dict(zip(FRAMEWORKS, (0.851 + seed / 1000, 0.850 + seed / 1000), strict=True)),
+        "prediction_agreement": 0.997,
+        "divergence": [{"epoch": e, "max_abs_logit_diff": 2e-6 * 10 ** e,
+                        "mean_abs_logit_diff": 1e-7 * 10 ** e, "parameter_distance": 1e-4 * e}
+                       for e in range(4)],
+    } for seed in SEEDS]
+    return {
+        "schema_version": 1, "kind": "twinaudit.results", "twinaudit_version": "0.1.0",
+        "audit": {"name": name, "description": "UCI Adult income MLP, audited by sex and race.",
+                  "spec_file": "audits/adult.toml", "spec": {"audit": {"name": name}},
+                  "command": "twinaudit run audits/adult.toml"},
+        "environment": {
+            "python": "3.11.7", "packages": dict(torch="2.13.0", keras="3.15.1", shap=None),
+            "platform": "Linux", "machine": "x86_64", "processor": "AMD EPYC", "cpu_count": 2,
+            "device": "cpu", "seeds": list(SEEDS), "frameworks": list(FRAMEWORKS),
+            "keras_backend": "tensorflow", "settings": {"precision": "float32"},
+            "git_sha": "0123abcd", "timestamp": "2026-01-01T00:00:00+00:00"},
+        "data": {"name": "adult", "label": "income", "positive_label": ">50K",
+                 "rows": {"train": 4000, "validation": 1000, "test": 1620},
+                 "positive_rate": {"train": 0.24, "validation": 0.23, "test": 0.236},
+                 "n_features": 90, "feature_names": ["age", "sex=Female", "sex=Male"],
+                 "sensitive_features": ["sex", "race"],
+                 "groups": {"sex": {"test": groups, "train": groups},
+                            "race": {"test": race, "train": race}},
+                 "source": "UCI Machine Learning Repository", "licence": "CC BY 4.0",
+                 "sha256": {"adult.data": "5b00"}, "split": "official test split",
+                 "proxies": ["relationship"], "sensitive_as_inputs": True, "split_seed": 0,
+                 "caveat": "A benchmark, not a basis for decisions about people."},
+        "network": {"kind": "mlp", "n_inputs": 90, "hidden": [64, 32], "n_outputs": 2,
+                    "activation": "relu", "n_parameters": 7970},
+        "training": {"epochs": 4, "batch_size": 256, "learning_rate": 0.001},
+        "twins": [{"framework": fw, "seed": seed, "test_accuracy": 0.85, "epochs_run": 4,
+                   "best_epoch": 3, "train_seconds": 0.5, "history": []}
+                  for seed in SEEDS for fw in FRAMEWORKS],
+        "parity": {
+            "step0": {"max_abs_logit_diff": 2.4e-7, "tolerance": 1e-5, "passed": True},
+            "one_step": {"max_rel_param_diff": 3.5e-7, "tolerance": 1e-6, "passed": True},
+            "accuracy": {"by_framework": {fw: {"values": [0.851, 0.852], "mean": 0.8515,
+                                               "std": 0.0007, "min": 0.851, "max": 0.852,
+                                               "n_seeds": 2} for fw in FRAMEWORKS},
+                         "difference": 0.0003, "pooled_seed_std": 0.0007,
+                         "threshold": 0.0014, "within_seed_noise": True, "reason": None},
+            "prediction_agreement": {"mean": 0.9977, "min": 0.9967},
+            "per_seed": per_seed},
+    }
+
+
+def synthetic_predictions(seed: int, *, shift: float = 0.0, n_rows: int = 1500,
+                          sex: tuple[str, str] = ("Female", "Male")) -> dict:
+    """Predictions whose selection rate differs by group; ``shift`` narrows the gap."""
+    random = np.random.default_rng(seed)
+    sexes = random.choice(list(sex), n_rows, p=[0.4, 0.6])
+    race = random.choice(["White", "Black", "Other"], n_rows, p=[0.78, 0.2, 0.02])
+    advantage = (0.15 - shift) * (sexes == sex[1])
+    y_true = (random.random(n_rows) < 0.25 + advantage).astype(int)
+    y_score = np.clip(0.35 * y_true + 0.5 * random.random(n_rows) + advantage, 0, 1)
+    return {"y_true": y_true, "y_pred": (y_score > 0.5).astype(int), "y_score": y_score,
+            "sensitive_features": pd.DataFrame({"sex": sexes, "race": race})}
+
+
+def twin_fairness(*, shift: float = 0.0, sex: tuple[str, str] = ("Female", "Male")) -> dict:
+    """``{"twins": {framework: {seed: audit}}, "summary": ...}`` from real fairness audits."""
+    twins: dict = {}
+    runs = []
+    for index, framework in enumerate(FRAMEWORKS):
+        for seed in SEEDS:
+            data = synthetic_predictions(seed * 7 + index, shift=shift, sex=sex)
+            audit = fairness_audit(
+                data["y_true"], data["y_pred"], data["y_score"], data["sensitive_features"],
+                group_sets=[["sex"], ["sex", "race"]], privileged={"sex": sex[1]},
+                n_resamples=40, random_state=0)
+            twins.setdefault(framework, {})[str(seed)] = audit
+            runs.append({"framework": framework, "seed": seed, "audit": audit})
+    return {"twins": twins, "summary": summarise_across_seeds(runs, frameworks=FRAMEWORKS)}
+
+
+def full_results() -> dict:
+    """Every section: the default audit plus fairness, mitigation, attribution, benchmarks."""
+    results = base_results()
+    results["fairness"] = twin_fairness()
+    results["mitigation"] = {"reweighing": {"columns": ["sex"],
+                                            "fairness": twin_fairness(shift=0.1)}}
+    features = ["age", "capital_gain", "sex=Male", "relationship=Husband", "hours_per_week"]
+    results["attribution"] = attribution_results(features)
+    results["counterfactual"] = counterfactual_results()
+    results["benchmarks"] = {
+        "rows": [{"name": "predict_batch", "framework": fw, "median_s": m, "iqr_s": m / 10,
+                  "ratio": m / 0.004, "samples_s": [m] * 5} for fw, m in
+                 (("torch", 0.004), ("keras", 0.012))],
+        "machine": {"processor": "AMD EPYC", "cpu_count": 2}}
+    return results
+
+
+def counterfactual_results() -> dict:
+    """A sentiment run's counterfactual identity test, two seeds per framework."""
+    def seeds(gap):
+        return {str(seed): {"groups": {
+            "female": {"gap": gap + seed / 100, "ci": [gap - 0.01, gap + 0.01]},
+            "male": {"gap": -gap - seed / 100, "ci": [-gap - 0.01, -gap + 0.01]}}}
+            for seed in (0, 1)}
+
+    return {"templates": ["{person} wrote this <b>review</b>."], "n_templates": 1,
+            "confidence": 0.95, "categories": {"gender": {
+                "groups": {"female": {"terms": ["she", "mary"], "in_vocabulary": 0.5},
+                           "male": {"terms": ["he"], "in_vocabulary": 1.0}},
+                "twins": {framework: seeds(0.02) for framework in FRAMEWORKS},
+                "spread": {"within_seed_noise": True}}}}
+
+
+def attribution_results(features: list[str]) -> dict:
+    """The layout of twinaudit.attribution.attribution_audit, two seeds per framework."""
+
+    def twin(framework: str, seed: int) -> dict:
+        return {"status": "ok", "global_importance": [
+                    0.5 / (i + 1) + 0.01 * (framework == "keras") + 0.001 * seed
+                    for i in range(len(features))],
+                "completeness": {"relative_delta": 0.004, "flagged": False},
+                "fairness": {"share": {"sensitive": 0.08, "proxy": 0.21,
+                                       "sensitive_or_proxy": 0.29}}}
+
+    agreement = {"spearman": 0.94, "top_k_overlap": 0.9, "cosine_median": 0.99,
+                 "cosine_p5": 0.97}
+    return {
+        "target": "log-odds of class 1", "feature_names": features,
+        "settings": {"n_rows": 200, "n_steps": 50, "integration_method": "gausslegendre",
+                     "baselines": "train_mean"},
+        "columns": {"sensitive": ["sex"], "proxy": ["relationship"]},
+        "methods": {
+            "integrated_gradients": {
+                "twins": {f"{fw}/{seed}": twin(fw, seed) for fw in FRAMEWORKS
+                          for seed in (0, 1)},
+                "agreement": {"summary": {"frameworks": agreement,
+                                          "seeds": {**agreement, "spearman": 0.81}}},
+                "captum_check": {"twin": "torch/0", "n_rows": 200,
+                                 "max_abs_difference": 2e-7}},
+            "deeplift": {
+                "twins": {"torch/0": twin("torch", 0),
+                          "keras/0": {"status": "not_applicable",
+                                      "reason": "captum explains PyTorch models only"}},
+                "agreement": {"summary": {"frameworks": None, "seeds": None}}},
+        },
+    }
+
+
+def poisoned_results() -> dict:
+    """User-controlled names (columns, categories, features) carrying markup payloads."""
+    results = full_results()
+    payload_sex = (SCRIPT_PAYLOAD, IMG_PAYLOAD)
+    results["audit"]["name"] = f"audit {SCRIPT_PAYLOAD}"
+    results["data"]["sensitive_features"] = [SCRIPT_PAYLOAD, IMG_PAYLOAD]
+    results["data"]["groups"] = {SCRIPT_PAYLOAD: {"test": {
+        IMG_PAYLOAD: {"count": 10, "base_rate": 0.5}, SCRIPT_PAYLOAD: {"count": 20,
+                                                                       "base_rate": 0.1}}}}
+    results["data"]["label"] = IMG_PAYLOAD
+    results["fairness"] = twin_fairness(sex=payload_sex)
+    results["mitigation"] = {IMG_PAYLOAD: {"fairness": twin_fairness(shift=0.1, sex=payload_sex)}}
+    results["attribution"] = attribution_results([SCRIPT_PAYLOAD, IMG_PAYLOAD, "age"])
+    results["benchmarks"]["rows"][0]["name"] = IMG_PAYLOAD
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks of the rendered HTML
+
+
+class TagBalance(HTMLParser):
+    """A strict tag-balance check: every non-void element closed, in order."""
+
+    VOID = {"meta", "br", "hr", "img", "input", "link", "wbr", "col", "area", "source"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.ids: list[str] = []
+        self.attributes: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.ids += [value for key, value in attrs if key == "id"]
+        self.attributes += [(tag, key, value) for key, value in attrs]
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list) -> None:
+        self.ids += [value for key, value in attrs if key == "id"]  # <x/>: opened and closed
+        self.attributes += [(tag, key, value) for key, value in attrs]
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>")
+        else:
+            self.stack.pop()
+
+
+def assert_well_formed(html: str) -> list[str]:
+    """Balanced tags, unique ids, parseable as XML; returns the element ids."""
+    checker = TagBalance()
+    checker.feed(html)
+    checker.close()
+    assert not checker.errors, checker.errors[:5]
+    assert not checker.stack, checker.stack
+    duplicates = {i for i in checker.ids if checker.ids.count(i) > 1}
+    assert not duplicates, duplicates
+    ElementTree.fromstring(html.removeprefix("<!DOCTYPE html>"))  # XHTML-compatible
+    return checker.ids
+
+
+def section_ids(html: str) -> list[str]:
+    return re.findall(r'<section id="([^"]+)"', html)
+
+
+def assert_self_contained(html: str) -> None:
+    """No attribute that could make a request: only in-page fragment links and patterns."""
+    checker = TagBalance()
+    checker.feed(html)
+    for tag, name, value in checker.attributes:
+        assert name not in ("src", "srcset", "data", "action", "poster", "background"), tag
+        if name in ("href", "xlink:href"):
+            assert value.startswith("#"), (tag, value)
+        if "url(" in (value or ""):
+            assert re.fullmatch(r"url\(#[\w-]+\)", value), (tag, name, value)
+    styles = re.findall(r"<style>(.*?)</style>", html, re.DOTALL)
+    assert styles and not any("@import" in css or "url(" in css for css in styles)

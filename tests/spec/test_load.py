@@ -1,0 +1,127 @@
+"""Audit definitions: the shipped ones load, and every mistake is a one-line error naming the
+file, the key and what was expected — [network] kinds and their keys as strictly as the rest."""
+
+from pathlib import Path
+
+import pytest
+
+from twinaudit.spec import SpecError, load_spec
+from twinaudit.vocabulary import FRAMEWORKS
+
+from helpers import REPO
+
+
+def test_default_audit_loads_with_its_settings():
+    spec = load_spec(REPO / "audits" / "adult.toml")
+    assert spec.audit.name == "adult"
+    assert spec.training.seeds == [0, 1, 2]
+    assert spec.training.frameworks == list(FRAMEWORKS)
+    assert spec.network.hidden == [64, 32]
+    assert spec.output_dir == Path("reports/adult")
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "audit.toml"
+    path.write_text(text)
+    return path
+
+
+VALID = '[audit]\nname = "x"\n[data]\ndataset = "adult"\n'
+
+
+@pytest.mark.parametrize("text, expected", [
+    (VALID + "[training]\nepoch = 3\n", "[training] unknown key 'epoch'"),
+    (VALID + "[trainin]\n", "unknown section [trainin]"),
+    (VALID + '[training]\nepochs = "ten"\n', "[training].epochs: expected int, got 'ten'"),
+    (VALID + "[training]\nepochs = 0\n", "[training].epochs: expected an integer >= 1"),
+    (VALID + '[training]\nframeworks = ["torch", "jax"]\n', "[training].frameworks"),
+    (VALID + '[network]\nkind = "transformer"\n', "[network].kind: expected one of"),
+    ('[audit]\nname = "x"\n[data]\ndataset = "mnist"\n', "[data].dataset: expected one of"),
+    ('[audit]\nname = "x"\n', "missing section [data]"),
+    ('[audit]\nname = "x"\n[data]\n', "[data] missing required key 'dataset'"),
+    ('[audit]\nname = "x"\n[data]\ndataset = "csv"\n', "[data].path"),
+    ("[audit\nname=", "not valid TOML"),
+])
+def test_bad_specs_name_file_key_and_expectation(tmp_path, text, expected):
+    path = write(tmp_path, text)
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    message = str(error.value)
+    assert expected in message
+    assert str(path) in message
+    assert "\n" not in message
+
+
+def test_missing_file_is_a_spec_error(tmp_path):
+    with pytest.raises(SpecError, match="not found"):
+        load_spec(tmp_path / "nope.toml")
+
+
+def test_integers_are_accepted_as_floats(tmp_path):
+    spec = load_spec(write(tmp_path, VALID + "[training]\nlearning_rate = 1\n"))
+    assert spec.training.learning_rate == 1.0 and isinstance(spec.training.learning_rate, float)
+
+
+def test_an_audit_can_carry_its_own_gate_rules(tmp_path):
+    from twinaudit.gate import load_rules
+
+    rules = '[[gate.rule]]\nname = "tight"\npath = "parity.step0.max_abs_logit_diff"\nmax = 1e-6\n'
+    path = write(tmp_path, VALID + rules)
+    load_spec(path)  # the rules are valid, so the spec is
+    (rule,) = load_rules(path)
+    assert rule.name == "tight" and rule.maximum == 1e-6
+    bad = write(tmp_path, VALID + rules.replace("max = 1e-6", "maxx = 1"))
+    with pytest.raises(SpecError, match=r"\[gate\].*unknown key 'maxx'"):
+        load_spec(bad)
+
+
+# -- [network] kinds and their keys ----------------------------------------------------------
+
+@pytest.mark.parametrize("name, kind", [("simplenet", "mlp"), ("digits", "cnn"),
+                                        ("sentiment", "lstm"), ("autoencoder", "autoencoder")])
+def test_shipped_audits_load(name, kind):
+    spec = load_spec(REPO / "audits" / f"{name}.toml")
+    assert spec.audit.name == name and spec.network.kind == kind
+
+
+def audit(tmp_path: Path, dataset: str, network: str, extra: str = "") -> Path:
+    path = tmp_path / "audit.toml"
+    path.write_text(f'[audit]\nname = "x"\n[data]\ndataset = "{dataset}"\n'
+                    f'sensitive_features = ["group"]\n[network]\n{network}\n'
+                    f'[audits]\nmitigation = false\n{extra}')
+    return path
+
+
+@pytest.mark.parametrize("dataset, network, extra, expected", [
+    ("digits", 'kind = "lstm"', "", "[data].dataset: expected one of ('sentiment',) for kind"),
+    ("adult", 'kind = "cnn"', "", "[data].dataset: expected one of ('digits',)"),
+    ("digits", 'kind = "cnn"\nunits = 8', "", "[network].units: expected no value (it applies "
+                                             "to kind = 'lstm' only)"),
+    ("sentiment", 'kind = "lstm"\nfilters = [4]', "", "[network].filters"),
+    ("adult", 'kind = "autoencoder"\ndropout = 0.5', "", "[network].dropout"),
+    ("sentiment", 'kind = "lstm"\nactivation = "tanh"', "", "[network].activation"),
+    ("digits", 'kind = "cnn"\nkernel_size = 0', "", "[network].kernel_size: expected an integer"),
+    ("adult", 'kind = "autoencoder"', "[fairness]\nflag_quantile = 1.0\n",
+     "[fairness].flag_quantile: expected a number in (0, 1)"),
+])
+def test_bad_network_settings_are_one_line_errors(tmp_path, dataset, network, extra, expected):
+    with pytest.raises(SpecError) as error:
+        load_spec(audit(tmp_path, dataset, network, extra))
+    assert expected in str(error.value)
+
+
+def test_mitigation_needs_the_mlp(tmp_path):
+    path = tmp_path / "audit.toml"
+    path.write_text('[audit]\nname = "x"\n[data]\ndataset = "digits"\n'
+                    'sensitive_features = ["digit"]\n[network]\nkind = "cnn"\n')
+    with pytest.raises(SpecError, match=r"\[audits\].mitigation: expected false for this kind"):
+        load_spec(path)
+
+
+def test_sentiment_tokenizer_settings_are_checked(tmp_path):
+    path = tmp_path / "audit.toml"
+    path.write_text('[audit]\nname = "x"\n[data]\ndataset = "sentiment"\nvocabulary_size = 2\n'
+                    'sensitive_features = ["domain"]\n[network]\nkind = "lstm"\n'
+                    '[audits]\nmitigation = false\n')
+    with pytest.raises(SpecError, match=r"\[data\].vocabulary_size: expected an integer >= 3"):
+        load_spec(path)
