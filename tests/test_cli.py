@@ -234,3 +234,49 @@ def test_gate_input_errors_exit_2_with_one_line(finished_run, tmp_path, breakage
     assert completed.returncode == 2
     lines = completed.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0] and "Traceback" not in completed.stderr
+
+
+def run_main(monkeypatch, capsys, *arguments) -> tuple[int, str]:
+    """The console entry point in this process: (exit status, stderr)."""
+    from twinaudit import cli
+
+    monkeypatch.setattr(sys, "argv", ["twinaudit", *arguments])
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    return stopped.value.code, capsys.readouterr().err
+
+
+BASELINE = Path(__file__).resolve().parents[1] / "reports" / "baseline" / "adult.json"
+
+
+def test_an_unwritable_output_path_is_one_line_exit_2(monkeypatch, capsys):
+    status, stderr = run_main(monkeypatch, capsys, "report", str(BASELINE), "-o",
+                              "/dev/null/x/report.html")
+    assert status == 2
+    assert stderr == "twinaudit: /dev/null/x: not a directory\n"
+
+
+def test_a_directory_as_output_is_named_as_such(monkeypatch, capsys, tmp_path):
+    status, stderr = run_main(monkeypatch, capsys, "report", str(BASELINE), "-o", str(tmp_path))
+    assert (status, stderr) == (2, f"twinaudit: {tmp_path}: is a directory (expected the path "
+                                   "of a file to write)\n")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_internal_error_is_one_line_exit_70_with_the_traceback_in_a_crash_file(
+        monkeypatch, capsys, tmp_path):
+    import twinaudit.report
+
+    def broken(results):
+        raise KeyError("a bug, not bad input")
+
+    monkeypatch.setattr(twinaudit.report, "render_report", broken)
+    status, stderr = run_main(monkeypatch, capsys, "report", str(BASELINE), "-o",
+                              str(tmp_path / "r.html"))
+    assert status == 70
+    assert stderr.count("\n") == 1
+    assert stderr.startswith("twinaudit: internal error: KeyError: 'a bug, not bad input'; "
+                             "details in ")
+    crash = Path(stderr.strip().rsplit("details in ", 1)[1])
+    assert "Traceback" in crash.read_text() and "broken" in crash.read_text()
+    crash.unlink()

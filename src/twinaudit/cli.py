@@ -1,13 +1,15 @@
 """The ``twinaudit`` command line. Each command parses, makes one library call, and writes.
 
 Frameworks are imported inside the commands that need them, so ``twinaudit --help`` stays
-instant. Every user error (a TwinauditError, the gate's input errors included) becomes one line on
-stderr and exit status 2 — never a traceback.
+instant. Every user error (a TwinauditError, the gate's input errors included) and every
+operating-system fault on a path becomes one line on stderr and exit status 2 — never a
+traceback; anything else is an internal error (exit 70, the traceback in a crash file).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -15,6 +17,7 @@ from typing import Annotated
 
 import typer
 
+from twinaudit import __version__
 from twinaudit.errors import TwinauditError
 
 app = typer.Typer(
@@ -163,8 +166,17 @@ def schema(
         raise TwinauditError(f"schema {document!r}: expected 'audit' or 'results'")
 
 
+#: The exit status of an internal error (BSD's EX_SOFTWARE): a bug to fix, never bad input.
+EXIT_INTERNAL_ERROR = 70
+
+
 def main() -> None:
-    """Console entry point: user errors become one line and exit status 2."""
+    """Console entry point: the one error boundary of every command.
+
+    Exit 0 success, 1 a gate regression (documented), 2 bad input or an environment fault (one
+    line naming the file, key or path), 70 an internal error: one line, and the traceback in a
+    crash file whose path the line names.
+    """
     # Each Keras twin compiles its own train step on purpose; TensorFlow's warning about
     # "many tf.function traces" is not news to a twinaudit user.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
@@ -172,8 +184,42 @@ def main() -> None:
         # Standalone mode lets typer report its own usage errors (exit 2) and handle Exit.
         app()
     except TwinauditError as error:
-        typer.echo(f"twinaudit: {error}", err=True)
-        sys.exit(2)
+        _fail(str(error), 2)
+    except OSError as error:
+        # The environment, not the input's content: a path that cannot be read or written.
+        _fail(describe_os_error(error), 2)
+    except Exception as error:  # noqa: BLE001 - the boundary: anything else is our bug
+        _fail(f"internal error: {type(error).__name__}: {_first_line(error)}; details in "
+              f"{write_crash_file()}", EXIT_INTERNAL_ERROR)
+
+
+def describe_os_error(error: OSError) -> str:
+    """``PATH: what went wrong`` for an operating-system error, in one line."""
+    reason = (error.strerror or type(error).__name__).lower()
+    where = error.filename if error.filename is not None else ""
+    return f"{where}: {reason}" if where else reason
+
+
+def write_crash_file() -> str:
+    """The current exception's traceback in a new file of the temporary folder; its path."""
+    import tempfile
+    import traceback
+
+    handle, path = tempfile.mkstemp(prefix="twinaudit-crash-", suffix=".txt")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(f"twinaudit {__version__}: {shlex.join(sys.argv)}\n\n")
+        stream.write(traceback.format_exc())
+    return path
+
+
+def _first_line(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else "(no message)"
+
+
+def _fail(message: str, status: int) -> None:
+    typer.echo(f"twinaudit: {message}", err=True)
+    sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -48,3 +48,20 @@ CONSTRAINTS = ("demographic_parity", "equalized_odds")
 
 #: The JSON Schema dialect of ``twinaudit schema audit|results``.
 JSON_SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
+
+#: Upper bounds of the audit definition's sizes, so that a typo (``hidden = [1099511627776]``,
+#: ``n_resamples = 10**12``) is an error at load rather than an allocation of terabytes after
+#: training. Generous for CPU audits; a list's bound applies to each of its items.
+LIMITS: dict[str, int] = {
+    "data.max_train_rows": 100_000_000, "data.max_test_rows": 100_000_000,
+    "data.sequence_length": 10_000, "data.vocabulary_size": 10_000_000,
+    "network.hidden": 65_536, "network.filters": 4_096, "network.kernel_size": 64,
+    "network.pool_size": 64, "network.embedding_dim": 4_096, "network.units": 4_096,
+    "training.seeds": 2**32 - 1, "training.epochs": 100_000, "training.batch_size": 1_000_000,
+    "training.patience": 100_000, "training.threads": 1_024,
+    "fairness.n_resamples": 100_000, "fairness.bootstrap_seed": 2**32 - 1,
+    "attribution.n_rows": 10_000_000, "attribution.n_steps": 10_000,
+    "attribution.random_state": 2**32 - 1, "data.split_seed": 2**32 - 1,
+}
+#: At most this many seeds (each trains one twin per framework).
+MAX_SEEDS = 100

@@ -111,3 +111,43 @@ def test_twins_are_scikit_learn_classifiers(framework, small_dataset):
                                   probabilities.argmax(axis=1))
     # Better than always predicting the majority class (about 0.76 on Adult).
     assert 0.78 < copy.score(small_dataset.test.X, small_dataset.test.y) <= 1.0
+
+
+def test_a_twin_without_a_network_says_so():
+    with pytest.raises(ValueError, match=r"network=\.\.\.\) is required"):
+        twin_class(FRAMEWORKS[0])().initialize()
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("planted", ["checkpoint", "sidecar"])
+def test_saving_never_writes_through_a_planted_symlink(framework, planted, tmp_path):
+    from twinaudit.errors import InputError
+
+    twin = twin_class(framework)(MLPNetwork(n_inputs=3, hidden=(2,)), random_state=0).initialize()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    folder = tmp_path / "models"
+    folder.mkdir()
+    checkpoint = (folder / "seed0").with_suffix(type(twin).checkpoint_suffix)
+    link = checkpoint if planted == "checkpoint" else checkpoint.with_suffix(".json")
+    link.symlink_to(victim)
+    with pytest.raises(InputError, match="symbolic link"):
+        twin.save(folder / "seed0")
+    assert victim.read_text() == "precious"
+    # Nothing half-written beside it: no temporary file, and the other file not written.
+    assert sorted(path.name for path in folder.iterdir()) == [link.name]
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_saving_replaces_a_checkpoint_whole_and_leaves_no_temporary_file(framework, tmp_path):
+    network = MLPNetwork(n_inputs=3, hidden=(2,))
+    first = twin_class(framework)(network, random_state=0).initialize()
+    second = twin_class(framework)(network, random_state=1).initialize()
+    path = first.save(tmp_path / "seed0")
+    second.save(tmp_path / "seed0")
+    from twinaudit.frameworks import load_twin
+
+    loaded = load_twin(path)
+    for name, value in second.get_weights().items():
+        np.testing.assert_array_equal(loaded.get_weights()[name], value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, "seed0.json"])

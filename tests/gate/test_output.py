@@ -59,3 +59,11 @@ def test_markdown_escapes_pipes_in_cells(tmp_path: Path, make_results, one_rule)
     rules = one_rule(tmp_path, 'path = "audit.name"\nequals = "a|b"')
     markdown = render_markdown(evaluate(make_results(), None, rules))
     assert "a\\|b" in markdown
+
+
+def test_markdown_escapes_html_from_users_data(tmp_path: Path, make_results, one_rule) -> None:
+    payload = "<img src=x onerror=alert(1)>"
+    rules = one_rule(tmp_path, f'path = "audit.name"\nequals = "{payload}"')
+    markdown = render_markdown(evaluate(make_results(), None, rules))
+    assert payload not in markdown
+    assert "&lt;img src=x onerror=alert(1)&gt;" in markdown

@@ -108,3 +108,18 @@ def test_gate_input_errors_are_twinaudit_errors() -> None:
         parse_rules({"rule": []}, source="rules.toml")
     assert isinstance(raised.value, GateInputError)
     assert isinstance(raised.value, ValueError)
+
+
+@pytest.mark.parametrize("setting, expected", [
+    ("n_resamples = 10000000000", "'n_resamples' must be between 1 and 100,000"),
+    ("min_samples = 9223372036854775807", "'min_samples' must be between 1 and 1,000,000"),
+    ("n_resamples = 0", "'n_resamples' must be between 1"),
+])
+def test_timing_rule_sizes_are_bounded(tmp_path, setting, expected):
+    from twinaudit.gate import GateInputError, load_rules
+
+    path = tmp_path / "rules.toml"
+    path.write_text(f'[[rule]]\nname = "t"\npath = "benchmarks.rows[*].ratio"\nmax_ratio = 1.1\n'
+                    f"{setting}\n")
+    with pytest.raises(GateInputError, match=expected):
+        load_rules(path)

@@ -52,5 +52,12 @@ def test_the_one_reader_refuses_what_is_not_a_results_document(tmp_path, content
 def test_the_one_reader_names_a_missing_file_and_a_folder(tmp_path):
     with pytest.raises(InputError, match="baseline file not found"):
         read_results(tmp_path / "absent.json", role="baseline")
-    with pytest.raises(InputError, match="cannot read results file"):
+    with pytest.raises(InputError, match="is a directory"):
         read_results(tmp_path)
+
+
+def test_the_one_reader_bounds_nesting(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 200_000 + "]" * 200_000)
+    with pytest.raises(InputError, match="nested too deeply"):
+        read_results(path)

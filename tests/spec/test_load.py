@@ -125,3 +125,36 @@ def test_sentiment_tokenizer_settings_are_checked(tmp_path):
                     '[audits]\nmitigation = false\n')
     with pytest.raises(SpecError, match=r"\[data\].vocabulary_size: expected an integer >= 3"):
         load_spec(path)
+
+
+MINIMAL = '[audit]\nname = "x"\n[data]\ndataset = "adult"\n'
+
+
+@pytest.mark.parametrize("extra, expected", [
+    ("[training]\nlearning_rate = inf\n", r"\[training\]\.learning_rate: expected a finite number"),
+    ("[training]\nepsilon = nan\n", r"\[training\]\.epsilon: expected a finite number"),
+    ("[network]\nl2 = -inf\n", r"\[network\]\.l2: expected a finite number"),
+    ("[network]\nhidden = [1099511627776]\n", r"\[network\]\.hidden: expected at most 65,536"),
+    ("[fairness]\nn_resamples = 1000000000000\n", r"\[fairness\]\.n_resamples: expected at most"),
+    ("[training]\nepochs = 10000000\n", r"\[training\]\.epochs: expected at most 100,000"),
+    ("[training]\nseeds = [" + ", ".join(str(seed) for seed in range(101)) + "]\n",
+     r"\[training\]\.seeds: expected at most 100 seeds"),
+])
+def test_settings_are_finite_and_bounded_at_load(tmp_path, extra, expected):
+    with pytest.raises(SpecError, match=expected):
+        load_spec(write(tmp_path, MINIMAL + extra))
+
+
+def test_a_byte_order_mark_is_tolerated_and_a_folder_is_named(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.encode())
+    assert load_spec(path).audit.name == "x"
+    with pytest.raises(SpecError, match="is a directory"):
+        load_spec(tmp_path)
+
+
+def test_text_that_is_not_utf8_is_named_with_its_byte(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(MINIMAL.replace('"x"', '"caf\xe9"').encode("latin-1"))
+    with pytest.raises(SpecError, match="not UTF-8 text"):
+        load_spec(path)

@@ -157,15 +157,24 @@ class Twin(BaseEstimator):
         return tags
 
     def save(self, path: str | Path) -> Path:
-        """Save the weights (framework format) and a JSON sidecar describing the twin."""
+        """Save the weights (framework format) and a JSON sidecar describing the twin.
+
+        Both are written atomically (a temporary file renamed over the target), and a target
+        that is a symbolic link or a directory is refused: a checkout that ships a planted link
+        cannot make a run overwrite the file it points to.
+        """
+        from twinaudit.results.io import check_writable_target, replace_atomically, write_atomic
+
         path = Path(path).with_suffix(self.checkpoint_suffix)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._save_weights(path)
+        sidecar = path.with_suffix(".json")
+        for target in (path, sidecar):
+            check_writable_target(target)
+        replace_atomically(path, self._save_weights, suffix=self.checkpoint_suffix)
         assert self.network is not None, "the twin has no network"
         description = {"framework": self.framework, "kind": self.network.kind,
                        "network": network_to_dict(self.network),
                        "random_state": self.random_state}
-        path.with_suffix(".json").write_text(json.dumps(description, indent=2))
+        write_atomic(sidecar, json.dumps(description, indent=2))
         return path
 
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 from pathlib import Path
 from xml.etree import ElementTree
@@ -51,8 +52,10 @@ def render_markdown(report: GateReport) -> str:
 
 
 def _markdown_cell(text: str) -> str:
-    # A '|' would end the cell; newlines would end the row.
-    return text.replace("|", "\\|").replace("\n", " ")
+    # Group names and paths come from users' data, and Markdown renders raw HTML (a GitHub
+    # step summary would run an <img onerror=...>): escape it. A '|' would end the cell and a
+    # newline the row.
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 def write_junit(report: GateReport, path: str | os.PathLike[str]) -> Path:

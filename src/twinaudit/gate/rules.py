@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any, overload
 from twinaudit.gate.errors import GateInputError
 from twinaudit.gate.paths import AnyItem, Key, Segment, parse_path
 from twinaudit.results import SECTIONS
+from twinaudit.toml_files import read_toml
 
 # The rules folder is package data beside this package: src/twinaudit/rules/.
 DEFAULT_RULES_PATH = Path(__file__).parent.with_name("rules") / "default.toml"
@@ -126,15 +126,7 @@ def load_rules(path: str | os.PathLike[str] | None = None) -> list[Rule]:
         When the file cannot be read, is not TOML, or holds an invalid rule.
     """
     source = Path(path) if path is not None else DEFAULT_RULES_PATH
-    try:
-        with source.open("rb") as handle:
-            table = tomllib.load(handle)
-    except FileNotFoundError as error:
-        raise GateInputError(f"{source}: rules file not found") from error
-    except tomllib.TOMLDecodeError as error:
-        raise GateInputError(f"{source}: not valid TOML: {error}") from error
-    except OSError as error:
-        raise GateInputError(f"{source}: cannot read rules file: {error.strerror}") from error
+    table = read_toml(source, what="rules file", error=GateInputError)
     if "rule" not in table and isinstance(table.get("gate"), Mapping):
         # An audit definition carrying its own rules under [[gate.rule]].
         return parse_rules(table["gate"], source=f"{source} [gate]")
@@ -205,8 +197,8 @@ def _parse_rule(entry: Any, index: int, source: str) -> Rule:
         max_ratio=_optional_number(entry, "max_ratio", fail, positive=True),
         reference_sibling=_optional_text(entry, "reference_sibling", fail),
         confidence=_optional_number(entry, "confidence", fail, default=0.95),
-        min_samples=_optional_integer(entry, "min_samples", 5, fail),
-        n_resamples=_optional_integer(entry, "n_resamples", 2000, fail),
+        min_samples=_optional_integer(entry, "min_samples", 5, fail, maximum=1_000_000),
+        n_resamples=_optional_integer(entry, "n_resamples", 2000, fail, maximum=100_000),
         severity=_optional_text(entry, "severity", fail) or "error",
         required=_optional_bool(entry, "required", True, fail),
         description=_optional_text(entry, "description", fail) or "",
@@ -263,10 +255,14 @@ def _optional_bool(entry: Mapping[str, Any], key: str, default: bool, fail: Any)
     return value
 
 
-def _optional_integer(entry: Mapping[str, Any], key: str, default: int, fail: Any) -> int:
+def _optional_integer(entry: Mapping[str, Any], key: str, default: int, fail: Any, *,
+                      maximum: int) -> int:
+    # The bound keeps a typo (n_resamples = 10**10) from asking for hundreds of GiB.
     value = entry.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int):
         raise fail(f"{key!r} must be an integer")
+    if not 1 <= value <= maximum:
+        raise fail(f"{key!r} must be between 1 and {maximum:,}")
     return value
 
 

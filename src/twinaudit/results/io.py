@@ -10,6 +10,7 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +19,50 @@ import numpy as np
 from twinaudit.errors import InputError
 from twinaudit.results.schema import RESULTS_KIND, SCHEMA_VERSION
 
+#: A results file larger than this is not one twinaudit wrote (the default audit's is ~2 MB).
+MAX_RESULTS_BYTES = 256 * 1024 * 1024
+
+
+def check_writable_target(path: Path) -> None:
+    """Refuse a target that is a directory or a symbolic link, before anything is written.
+
+    A rename over a link would replace the link, not write through it, but a planted link is
+    never what the user meant: it is refused with a line naming it.
+    """
+    if path.is_symlink():
+        raise InputError(f"{path}: is a symbolic link (twinaudit never writes through one)")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory (expected the path of a file to write)")
+
 
 def write_atomic(path: Path, content: bytes | str) -> Path:
     """Write ``content`` to ``path`` through a temporary file and a rename."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_writable_target(path)
     data = content.encode("utf-8") if isinstance(content, str) else content
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    return replace_atomically(path, lambda temporary: temporary.write_bytes(data))
+
+
+def replace_atomically(path: Path, write: Callable[[Path], object], *,
+                       suffix: str = ".tmp") -> Path:
+    """Have ``write`` fill a new temporary file beside ``path``, then rename it over ``path``.
+
+    The temporary name ends with ``suffix`` (a framework's saver may insist on its own, e.g.
+    ``.keras``); it is removed whatever happens, so no half-written file is ever left.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(handle)
+    temporary = Path(name)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+        write(temporary)
         # mkstemp makes the file private (0600); give it the permissions a plain open() would.
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
     return path
 
@@ -65,10 +93,18 @@ def read_results(path: str | os.PathLike[str], *, role: str = "results") -> dict
         carries another kind or schema version.
     """
     source = Path(path)
+    if source.is_dir():
+        raise InputError(f"{source}: is a directory (expected a {role} file)")
     try:
+        if source.stat().st_size > MAX_RESULTS_BYTES:
+            raise InputError(f"{source}: the {role} file is larger than "
+                             f"{MAX_RESULTS_BYTES // 2**20} MiB")
         document = json.loads(source.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{source}: {role} file not found") from None
+    except RecursionError:
+        raise InputError(f"{source}: the {role} file is nested too deeply to be a results "
+                         "document") from None
     except json.JSONDecodeError as error:
         raise InputError(f"{source}: {role} file is not valid JSON (line {error.lineno}, "
                          f"column {error.colno})") from None

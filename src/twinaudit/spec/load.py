@@ -8,14 +8,15 @@ something else.
 from __future__ import annotations
 
 import dataclasses
-import tomllib
+import math
 import types
 import typing
 from pathlib import Path
 from typing import Any
 
-from twinaudit.errors import TwinauditError
+from twinaudit.errors import InputError
 from twinaudit.spec.sections import SECTIONS, AuditSpec, NetworkSection
+from twinaudit.toml_files import read_toml
 from twinaudit.vocabulary import (
     ACTIVATIONS,
     ATTRIBUTION_BASELINES,
@@ -24,6 +25,8 @@ from twinaudit.vocabulary import (
     DATASETS,
     FRAMEWORKS,
     KIND_KEYS,
+    LIMITS,
+    MAX_SEEDS,
     MITIGATION_NETWORKS,
     NETWORK_DATASETS,
     NETWORKS,
@@ -31,7 +34,7 @@ from twinaudit.vocabulary import (
 )
 
 
-class SpecError(TwinauditError):
+class SpecError(InputError):
     """An audit definition that cannot be used as written."""
 
 
@@ -44,12 +47,7 @@ def load_spec(path: str | Path) -> AuditSpec:
         One line naming the file, the key and what was expected.
     """
     path = Path(path)
-    if not path.is_file():
-        raise SpecError(f"{path}: audit definition not found (expected a TOML file)")
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise SpecError(f"{path}: not valid TOML ({error})") from None
+    raw = read_toml(path, what="audit definition", error=SpecError)
     return spec_from_dict(raw, source=path)
 
 
@@ -130,6 +128,9 @@ def _coerce(value: Any, expected: Any, where: str) -> Any:
     elif expected is float:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         value = float(value) if ok else value
+        if ok and not math.isfinite(value):
+            # TOML has inf and nan; no setting of an audit means either.
+            raise SpecError(f"{where}: expected a finite number, got {value!r}")
     else:
         ok = isinstance(value, expected)
     if not ok:
@@ -146,6 +147,15 @@ def _check_values(spec: AuditSpec) -> None:
             raise SpecError(f"{where}: [{section}].{name}: expected {expected}, got {got!r}")
 
     data, net, train = spec.data, spec.network, spec.training
+    sections = {"audit": spec.audit, "data": data, "network": net, "training": train,
+                "fairness": spec.fairness, "attribution": spec.attribution}
+    for key, limit in LIMITS.items():
+        section, name = key.split(".", 1)
+        value = getattr(sections[section], name)
+        for item in value if isinstance(value, list) else [value]:
+            require(item <= limit, key, f"at most {limit:,}", item)
+    require(len(train.seeds) <= MAX_SEEDS, "training.seeds", f"at most {MAX_SEEDS} seeds",
+            len(train.seeds))
     require(bool(spec.audit.name.strip()), "audit.name", "a non-empty name", spec.audit.name)
     require(data.dataset in DATASETS, "data.dataset", f"one of {DATASETS}", data.dataset)
     require(0 < data.validation_fraction < 1, "data.validation_fraction",
