@@ -1,7 +1,9 @@
 """``twinaudit run``: one audit definition in, results.json + predictions + report out.
 
 Order matters for the "nothing half-written" promise: the spec and the data are validated
-before any training, and every output is written atomically at the very end.
+before any training, the output folders are locked before training starts, and every output
+(checkpoints included) is written into staging folders that are swapped in whole at the very
+end (:mod:`twinaudit.outputs`).
 """
 
 from __future__ import annotations
@@ -32,8 +34,10 @@ from twinaudit.frameworks import Twin, thread_limit, twin_class
 from twinaudit.frameworks import environment as framework_environment
 from twinaudit.frameworks.schedule import EpochRecord, Schedule
 from twinaudit.nets import RECONSTRUCTION, Network, network_to_dict
+from twinaudit.outputs import OutputSet
 from twinaudit.results import RESULTS_KIND, SCHEMA_VERSION, environment, write_atomic, write_results
 from twinaudit.spec import AuditSpec
+from twinaudit.vocabulary import FRAMEWORK_CLASSES
 
 ProgressCallback = Callable[[str, int, EpochRecord], None]
 
@@ -124,6 +128,39 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
     models_dir = Path(models_dir or spec.models_dir)
     dataset = load_dataset(spec)
     check_groups(spec, dataset)
+    # Taken before any training: a second run into the same folders stops here.
+    with OutputSet({output_dir: OUTPUT_FILES, models_dir: checkpoint_files()}) as outputs:
+        results, predictions = _audit(spec, dataset, models=outputs.staging(models_dir),
+                                      models_dir=models_dir, progress=progress,
+                                      command=command, started=started)
+        from twinaudit.report import render_report
+
+        staged = outputs.staging(output_dir)
+        buffer = io.BytesIO()
+        pd.concat(predictions, ignore_index=True).to_parquet(buffer, index=False)
+        write_atomic(staged / "predictions.parquet", buffer.getvalue())
+        write_atomic(staged / "report.html", render_report(results))
+        write_results(staged / "results.json", results)
+        outputs.commit()
+    return RunOutcome(output_dir / "results.json", output_dir / "predictions.parquet",
+                      output_dir / "report.html", results)
+
+
+#: What a run (and the commands that add to its folder) write into its output folder.
+OUTPUT_FILES = ("results.json", "predictions.parquet", "report.html", "benchmarks-*.json",
+                "gate-*", "*.xml", "*.md", ".benchmarks")
+
+
+def checkpoint_files() -> tuple[str, ...]:
+    """What a run writes into its models folder: one folder per framework."""
+    return tuple(FRAMEWORK_CLASSES)
+
+
+def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
+           progress: ProgressCallback | None, command: str | None,
+           started: float) -> tuple[dict, list[pd.DataFrame]]:
+    """Train the twins (checkpoints into ``models``, recorded under ``models_dir``, where they
+    will be once the run's outputs are swapped in) and run every enabled audit."""
     family = family_of(spec.network.kind)
     network = family.network(spec.network, dataset)
     schedule = Schedule.from_section(spec.training)
@@ -137,8 +174,8 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
                                      spec.reweigh_on)
 
     twins = train_twins(spec, dataset, network, schedule, progress=progress)
-    checkpoints = {key: twin.save(models_dir / key[0] / f"seed{key[1]}")
-                   for key, twin in twins.items()}
+    checkpoints = {key: models_dir / twin.save(models / key[0] / f"seed{key[1]}").relative_to(
+        models) for key, twin in twins.items()}
     thresholds = None
     if network.task is RECONSTRUCTION:
         thresholds = {key: RECONSTRUCTION.flag_threshold(twin, dataset.validation.X,
@@ -209,15 +246,7 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
             }
         results["mitigation"] = mitigation
     results["run_seconds"] = time.perf_counter() - started
-
-    from twinaudit.report import render_report
-
-    buffer = io.BytesIO()
-    pd.concat(predictions, ignore_index=True).to_parquet(buffer, index=False)
-    predictions_path = write_atomic(output_dir / "predictions.parquet", buffer.getvalue())
-    report_path = write_atomic(output_dir / "report.html", render_report(results))
-    results_path = write_results(output_dir / "results.json", results)
-    return RunOutcome(results_path, predictions_path, report_path, results)
+    return results, predictions
 
 
 def run_attribution(spec: AuditSpec, dataset: Dataset, twins: dict[tuple[str, int], Twin],
