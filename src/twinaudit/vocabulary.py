@@ -65,3 +65,15 @@ LIMITS: dict[str, int] = {
 }
 #: At most this many seeds (each trains one twin per framework).
 MAX_SEEDS = 100
+
+#: An audit's name becomes a folder and a file name (reports/<name>, models/<name>, the gate's
+#: baseline <name>.json): letters, digits, '_', '-' and '.', not starting with a dot, no "..".
+AUDIT_NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]*"
+
+
+def is_safe_audit_name(name: object) -> bool:
+    """Whether ``name`` is usable as the audit's folder and file name (one rule everywhere)."""
+    import re
+
+    return (isinstance(name, str) and re.fullmatch(AUDIT_NAME_PATTERN, name) is not None
+            and ".." not in name)

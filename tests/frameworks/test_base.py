@@ -151,3 +151,26 @@ def test_saving_replaces_a_checkpoint_whole_and_leaves_no_temporary_file(framewo
     for name, value in second.get_weights().items():
         np.testing.assert_array_equal(loaded.get_weights()[name], value)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([path.name, "seed0.json"])
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("damage, message", [
+    (lambda weights, sidecar: weights.write_bytes(weights.read_bytes()[:64]),
+     "not a usable .* checkpoint"),
+    (lambda weights, sidecar: weights.write_bytes(b""), "not a usable .* checkpoint"),
+    (lambda weights, sidecar: weights.unlink(), "checkpoint not found"),
+    (lambda weights, sidecar: sidecar.unlink(), "description is missing"),
+    (lambda weights, sidecar: sidecar.write_text("{not json"), "not a twin's description"),
+    (lambda weights, sidecar: sidecar.write_text('{"framework": "mxnet"}'),
+     "names no known framework"),
+])
+def test_a_damaged_checkpoint_is_one_line_naming_the_file(framework, damage, message, tmp_path):
+    from twinaudit.errors import InputError
+    from twinaudit.frameworks import load_twin
+
+    twin = twin_class(framework)(MLPNetwork(n_inputs=3, hidden=(2,)), random_state=0).initialize()
+    weights = twin.save(tmp_path / "seed0")
+    damage(weights, weights.with_suffix(".json"))
+    with pytest.raises(InputError, match=message) as raised:
+        load_twin(weights)
+    assert str(tmp_path) in str(raised.value) and "\n" not in str(raised.value)

@@ -17,7 +17,11 @@ def test_default_audit_loads_with_its_settings():
     assert spec.training.seeds == [0, 1, 2]
     assert spec.training.frameworks == list(FRAMEWORKS)
     assert spec.network.hidden == [64, 32]
-    assert spec.output_dir == Path("reports/adult")
+    # Outputs are relative to the audit's workspace (the folder holding audits/), not to
+    # wherever the command was started.
+    assert spec.workspace == REPO
+    assert (spec.output_dir, spec.models_dir) == (REPO / "reports" / "adult",
+                                                  REPO / "models" / "adult")
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -158,3 +162,26 @@ def test_text_that_is_not_utf8_is_named_with_its_byte(tmp_path):
     path.write_bytes(MINIMAL.replace('"x"', '"caf\xe9"').encode("latin-1"))
     with pytest.raises(SpecError, match="not UTF-8 text"):
         load_spec(path)
+
+
+@pytest.mark.parametrize("audit, expected", [
+    ('name = "../../../x"', r"\[audit\]\.name: expected a plain folder and file name"),
+    ('name = ".hidden"', r"\[audit\]\.name: expected a plain folder and file name"),
+    ('name = "x"\noutput_dir = "../../../../x"',
+     r"\[audit\]\.output_dir: expected a folder inside"),
+    ('name = "x"\nmodels_dir = "/etc/x"', r"\[audit\]\.models_dir: expected a folder inside"),
+])
+def test_a_toml_cannot_send_outputs_outside_its_workspace(tmp_path, audit, expected):
+    with pytest.raises(SpecError, match=expected):
+        load_spec(write(tmp_path, f'[audit]\n{audit}\n[data]\ndataset = "adult"\n'))
+
+
+def test_outputs_inside_the_workspace_are_fine_and_relative_to_it(tmp_path):
+    folder = tmp_path / "project" / "audits"
+    folder.mkdir(parents=True)
+    path = folder / "a.toml"
+    path.write_text('[audit]\nname = "a"\noutput_dir = "out/a"\n[data]\ndataset = "adult"\n')
+    spec = load_spec(path)
+    assert spec.workspace == tmp_path / "project"
+    assert spec.output_dir == tmp_path / "project" / "out" / "a"
+    assert spec.models_dir == tmp_path / "project" / "models" / "a"

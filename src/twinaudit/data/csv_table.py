@@ -13,6 +13,8 @@ from twinaudit.errors import TwinauditError
 
 def read_table(path: Path) -> pd.DataFrame:
     """Read a CSV or parquet file, with one-line errors for the usual ways this fails."""
+    if path.is_dir():
+        raise TwinauditError(f"{path}: is a directory (expected a CSV or parquet file)")
     if not path.is_file():
         raise TwinauditError(f"{path}: data file not found")
     try:

@@ -9,13 +9,13 @@ the same small interface (:class:`~twinaudit.frameworks.base.Twin`).
 from __future__ import annotations
 
 import importlib
-import json
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from twinaudit.frameworks.base import Twin
+from twinaudit.errors import InputError
+from twinaudit.frameworks.base import Twin, read_sidecar
 from twinaudit.vocabulary import FRAMEWORK_CLASSES, FRAMEWORKS
 
 __all__ = ["FRAMEWORKS", "Twin", "environment", "load_twin", "thread_limit", "twin_class"]
@@ -33,8 +33,11 @@ def twin_class(framework: str) -> type[Twin]:
 def load_twin(path: str | Path) -> Twin:
     """Load a twin saved with :meth:`Twin.save` (its ``.json`` sidecar names the framework)."""
     path = Path(path)
-    description = json.loads(path.with_suffix(".json").read_text())
-    return twin_class(description["framework"]).load(path)
+    framework = read_sidecar(path).get("framework")
+    if framework not in FRAMEWORK_CLASSES:
+        raise InputError(f"{path.with_suffix('.json')}: names no known framework "
+                         f"({framework!r}; expected one of {', '.join(FRAMEWORK_CLASSES)})")
+    return twin_class(framework).load(path)
 
 
 @contextmanager

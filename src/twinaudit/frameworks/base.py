@@ -179,13 +179,34 @@ class Twin(BaseEstimator):
 
     @classmethod
     def load(cls, path: str | Path) -> Twin:
-        """Load a twin saved by :meth:`save`, through the framework's safe loader."""
+        """Load a twin saved by :meth:`save`, through the framework's safe loader.
+
+        Raises
+        ------
+        InputError
+            One line naming the file when the sidecar or the weights are missing, truncated,
+            of another network, or refused by the framework's safe loader.
+        """
+        from twinaudit.errors import InputError
+
         path = Path(path)
-        description = json.loads(path.with_suffix(".json").read_text())
-        network = network_from_dict(description.get("kind", "mlp"), description["network"])
-        twin = cls(network, random_state=description["random_state"])
+        description = read_sidecar(path)
+        weights = path.with_suffix(cls.checkpoint_suffix)
+        try:
+            network = network_from_dict(description.get("kind", "mlp"), description["network"])
+            twin = cls(network, random_state=description["random_state"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise InputError(f"{path.with_suffix('.json')}: not a twin's description "
+                             f"({type(error).__name__}: {error})") from None
         twin.initialize()
-        twin._load_weights(path.with_suffix(cls.checkpoint_suffix))
+        if not weights.is_file():
+            raise InputError(f"{weights}: checkpoint not found")
+        try:
+            twin._load_weights(weights)
+        except Exception as error:  # noqa: BLE001 - any loader failure means an unusable file
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise InputError(f"{weights}: not a usable {cls.framework} checkpoint "
+                             f"({reason})") from None
         return twin
 
     # -- what each framework supplies ------------------------------------------------------
@@ -250,3 +271,19 @@ class Twin(BaseEstimator):
 
     @abstractmethod
     def _load_weights(self, path: Path) -> None: ...
+
+
+def read_sidecar(path: Path) -> dict[str, Any]:
+    """The JSON description saved beside a checkpoint (``<path>.json``), checked to be one."""
+    from twinaudit.errors import InputError
+
+    sidecar = Path(path).with_suffix(".json")
+    try:
+        description = json.loads(sidecar.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{sidecar}: the checkpoint's description is missing") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"{sidecar}: not a twin's description ({error})") from None
+    if not isinstance(description, dict):
+        raise InputError(f"{sidecar}: not a twin's description (expected a JSON object)")
+    return description

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
 from twinaudit.gate.errors import GateInputError
 from twinaudit.gate.evaluation import load_document
 from twinaudit.results import write_atomic
-
-_SAFE_AUDIT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+from twinaudit.vocabulary import is_safe_audit_name
 
 
 def promote_baseline(
@@ -36,7 +34,7 @@ def promote_baseline(
     document = load_document(source)
     audit = document.get("audit")
     name = audit.get("name") if isinstance(audit, Mapping) else None
-    if not isinstance(name, str) or _SAFE_AUDIT_NAME.fullmatch(name) is None or ".." in name:
+    if not is_safe_audit_name(name):
         raise GateInputError(
             f"{source}: audit.name must be a plain file name (letters, digits, '_', '-', '.'), "
             f"found {name!r}"

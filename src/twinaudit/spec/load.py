@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import types
 import typing
 from pathlib import Path
@@ -31,6 +32,7 @@ from twinaudit.vocabulary import (
     NETWORK_DATASETS,
     NETWORKS,
     QUADRATURES,
+    is_safe_audit_name,
 )
 
 
@@ -156,7 +158,17 @@ def _check_values(spec: AuditSpec) -> None:
             require(item <= limit, key, f"at most {limit:,}", item)
     require(len(train.seeds) <= MAX_SEEDS, "training.seeds", f"at most {MAX_SEEDS} seeds",
             len(train.seeds))
-    require(bool(spec.audit.name.strip()), "audit.name", "a non-empty name", spec.audit.name)
+    require(is_safe_audit_name(spec.audit.name), "audit.name",
+            "a plain folder and file name (letters, digits, '_', '-', '.'; no '..')",
+            spec.audit.name)
+    workspace = os.path.abspath(spec.workspace)
+    for key in ("output_dir", "models_dir"):
+        folder = os.path.abspath(getattr(spec, key))
+        # A TOML (perhaps from someone else's repository) cannot make a run write outside its
+        # own workspace; a user who wants that says so on the command line.
+        require(os.path.commonpath([workspace, folder]) == workspace, f"audit.{key}",
+                f"a folder inside the audit's workspace {workspace} (a folder elsewhere is given "
+                f"with --{key.replace('_', '-')})", getattr(spec.audit, key))
     require(data.dataset in DATASETS, "data.dataset", f"one of {DATASETS}", data.dataset)
     require(0 < data.validation_fraction < 1, "data.validation_fraction",
             "a number in (0, 1)", data.validation_fraction)

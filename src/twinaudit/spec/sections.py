@@ -204,12 +204,23 @@ class AuditSpec:
         return list(self.mitigation.threshold_on or self.reweigh_on)
 
     @property
+    def workspace(self) -> Path:
+        """The folder holding audits/, models/ and reports/: the TOML's folder, or its parent
+        when the TOML lies in an ``audits/`` folder (the layout ``twinaudit init`` makes)."""
+        folder = self.source.parent
+        return folder.parent if folder.name == "audits" else folder
+
+    @property
     def output_dir(self) -> Path:
-        return Path(self.audit.output_dir or f"reports/{self.audit.name}")
+        """Where the run's outputs go: ``[audit] output_dir`` (default ``reports/<name>``),
+        relative to the workspace."""
+        return self.workspace / (self.audit.output_dir or f"reports/{self.audit.name}")
 
     @property
     def models_dir(self) -> Path:
-        return Path(self.audit.models_dir or f"models/{self.audit.name}")
+        """Where the trained twins go: ``[audit] models_dir`` (default ``models/<name>``),
+        relative to the workspace."""
+        return self.workspace / (self.audit.models_dir or f"models/{self.audit.name}")
 
     def resolve(self, relative: str) -> Path:
         """A path written in the spec, resolved against the spec file's folder."""

@@ -141,6 +141,10 @@ class KerasTwin(Twin):
                                        from_embeddings=from_embeddings)
 
     def _load_weights(self, path: Path) -> None:
+        import zipfile
+
+        if not zipfile.is_zipfile(path):
+            raise ValueError("truncated, or not a .keras archive")
         # safe_mode refuses to deserialise arbitrary code (lambdas) from a checkpoint.
         saved = keras.saving.load_model(path, safe_mode=True, compile=False)
         assert self.network is not None, "the twin has no network"
