@@ -170,3 +170,34 @@ def test_the_pair_finder_finds_a_pair(tmp_path):
                        'MODULES = {"torch": 1, "keras": 2}\n')
     assert framework_pairs(planted) == [1, 3]
     assert framework_pairs(planted, dicts=False) == [1]
+
+
+def imported_test_modules(path: Path) -> list[str]:
+    """Test modules and conftests a file imports (shared code lives in helpers modules)."""
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        modules = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                   else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+        names += [module for module in modules
+                  if module.split(".")[-1].startswith("test_") or module == "conftest"]
+    return names
+
+
+def test_no_test_module_imports_another_test_module_or_a_conftest():
+    found = {str(path.relative_to(REPO)): imported_test_modules(path)
+             for path in (REPO / "tests").rglob("*.py")}
+    assert {path: names for path, names in found.items() if names} == {}
+
+
+def test_the_test_import_finder_finds_one(tmp_path):
+    planted = tmp_path / "test_planted.py"
+    planted.write_text("from test_report import full_results\nimport conftest\nimport helpers\n")
+    assert imported_test_modules(planted) == ["test_report", "conftest"]
+
+
+def test_tests_mirror_the_package():
+    # Every test module lies in the folder of the package it tests (tests/<package>/...).
+    packages = {path.name for path in PACKAGE.iterdir() if (path / "__init__.py").is_file()}
+    folders = {path.name for path in (REPO / "tests").iterdir() if path.is_dir()
+               and not path.name.startswith((".", "__"))}
+    assert folders <= packages, folders - packages

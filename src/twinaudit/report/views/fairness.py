@@ -15,6 +15,7 @@ from twinaudit.report.views._common import (
     HEADLINE_DISPARITIES,
     aggregate,
     by_framework,
+    get,
     is_seed_summary,
     twin_audits,
 )
@@ -48,19 +49,20 @@ def fairness_section(fairness: Any) -> dict | None:
 def _overall_rows(grouped: Mapping[str, list[dict]]) -> list[dict]:
     first = next(iter(grouped.values()))[0]
     return [{"metric": metric,
-             "by_framework": {fw: aggregate([a["overall"].get("metrics", {}).get(metric)
+             "by_framework": {fw: aggregate([get(a, "overall", "metrics", metric)
                                              for a in runs]) for fw, runs in grouped.items()}}
-            for metric in first["overall"].get("metrics", {})]
+            for metric in _keys(get(first, "overall", "metrics"))]
 
 
 def _group_set_view(name: str, grouped: Mapping[str, list[dict]], summary: dict | None) -> dict:
-    entries = {fw: [a["group_sets"].get(name, {}) for a in runs] for fw, runs in grouped.items()}
+    entries = {fw: [get(a, "group_sets", name, default={}) for a in runs]
+               for fw, runs in grouped.items()}
     first = next(iter(entries.values()))[0]
-    groups = list(first.get("groups", {}))
+    groups = _keys(get(first, "groups"))
     group_rows = [_group_row(label, entries) for label in groups]
-    disparity_names = [d for d in first.get("disparities", {})
+    disparity_names = [d for d in _keys(get(first, "disparities"))
                        if d != "four_fifths_rule_violated"]
-    verdicts = (summary or {}).get("group_sets", {}).get(name, {})
+    verdicts = get(summary, "group_sets", name, default={})
     return {
         "name": name,
         "columns": first.get("columns", []),
@@ -77,11 +79,11 @@ def _group_set_view(name: str, grouped: Mapping[str, list[dict]], summary: dict 
 
 
 def _group_row(label: str, entries: Mapping[str, list[dict]]) -> dict:
-    first = next(iter(entries.values()))[0]["groups"][label]
+    first = get(next(iter(entries.values()))[0], "groups", label, default={})
     metrics = {}
-    for metric in first.get("metrics", {}):
-        metrics[metric] = {fw: aggregate([e.get("groups", {}).get(label, {}).get("metrics", {})
-                                          .get(metric) for e in runs])
+    for metric in _keys(get(first, "metrics")):
+        metrics[metric] = {fw: aggregate([get(e, "groups", label, "metrics", metric)
+                                          for e in runs])
                            for fw, runs in entries.items()}
     return {"label": label, "count": first.get("count"),
             "small_group": bool(first.get("small_group")), "metrics": metrics}
@@ -93,8 +95,7 @@ def _group_chart(name: str, metric: str, title: str, groups: list[str],
     for framework, runs in entries.items():
         bars = []
         for label in groups:
-            figure = aggregate([run.get("groups", {}).get(label, {}).get("metrics", {})
-                                .get(metric) for run in runs])
+            figure = aggregate([get(run, "groups", label, "metrics", metric) for run in runs])
             note = f" (mean of {figure.n_seeds} seeds; CI envelope)" if figure.n_seeds else ""
             bars.append(Bar(figure.mean, figure.low, figure.high, note))
         series[f"{framework} (mean of {len(runs)} seed{'s' if len(runs) != 1 else ''})"] = bars
@@ -106,7 +107,7 @@ def _group_chart(name: str, metric: str, title: str, groups: list[str],
 def _disparity_row(name: str, entries: Mapping[str, list[dict]], verdict: Any) -> dict:
     figures = {}
     for framework, runs in entries.items():
-        items = [run.get("disparities", {}).get(name) for run in runs]
+        items = [get(run, "disparities", name) for run in runs]
         figure = aggregate(items)
         # JSON values from results.json: group names, as written by the fairness audit.
         worst: set[Any] = {i.get("worst_group") for i in items if isinstance(i, Mapping)} - {None}
@@ -124,7 +125,7 @@ def _four_fifths(entries: Mapping[str, list[dict]]) -> dict:
     """Per framework: in how many seeds the four-fifths rule is violated, and the ratio."""
     result = {}
     for framework, runs in entries.items():
-        flags = [run.get("disparities", {}).get("four_fifths_rule_violated") or {} for run in runs]
+        flags = [get(run, "disparities", "four_fifths_rule_violated") or {} for run in runs]
         decided = [f["value"] for f in flags if isinstance(f.get("value"), bool)]
         result[framework] = {"violated": sum(decided), "decided": len(decided),
                              "ratio": aggregate([{"value": f.get("ratio"), "ci": f.get("ci")}
@@ -141,3 +142,8 @@ def task_notes(results: Mapping) -> dict:
         "outcome": fairness.get("outcome") if isinstance(fairness, Mapping) else None,
         "anomaly": anomaly if isinstance(anomaly, Mapping) else None,
     }
+
+
+def _keys(node: Any) -> list[str]:
+    """The keys of a mapping read from results.json, or none when it is not one."""
+    return [str(key) for key in node] if isinstance(node, Mapping) else []

@@ -14,6 +14,7 @@ from twinaudit.report.views._common import (
     TwinAudit,
     aggregate,
     by_framework,
+    get,
     is_interval,
     twin_audits,
 )
@@ -89,11 +90,11 @@ def _before_after_rows(before: list[TwinAudit], after: list[TwinAudit]) -> list[
             return _change_row(metric, group_set, framework, first, second)
 
         rows.append(row("accuracy", None,
-                        lambda a: a["overall"].get("metrics", {}).get("accuracy")))
-        for group_set in after_runs[0]["group_sets"]:
+                        lambda a: get(a, "overall", "metrics", "accuracy")))
+        for group_set in get(after_runs[0], "group_sets", default={}):
             for disparity in HEADLINE_DISPARITIES:
                 rows.append(row(disparity, group_set, lambda a, g=group_set, d=disparity:
-                                a["group_sets"].get(g, {}).get("disparities", {}).get(d)))
+                                get(a, "group_sets", g, "disparities", d)))
     return [r for r in rows if r["before"].mean is not None or r["after"].mean is not None]
 
 
@@ -156,7 +157,7 @@ def _trade_off_chart(views: list[dict]):
         group_set = group_set or _first_group_set(audits)
         for twin in audits:
             x = _disparity_value(twin.audit, group_set, "demographic_parity_difference")
-            y = (twin.audit["overall"].get("metrics", {}).get("accuracy") or {}).get("value")
+            y = get(twin.audit, "overall", "metrics", "accuracy", "value")
             if is_number(x) and is_number(y):
                 series.setdefault(f"{label} · {twin.framework}", []).append(
                     Point(x, y, f"seed {twin.seed}"))
@@ -168,5 +169,4 @@ def _trade_off_chart(views: list[dict]):
 
 
 def _disparity_value(audit: dict, group_set: str | None, name: str) -> Any:
-    entry = audit["group_sets"].get(group_set or "", {}).get("disparities", {}).get(name) or {}
-    return entry.get("value")
+    return get(audit, "group_sets", group_set or "", "disparities", name, "value")
