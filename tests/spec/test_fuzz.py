@@ -13,13 +13,14 @@ from twinaudit.errors import InputError
 from twinaudit.gate import parse_rules
 from twinaudit.spec import SECTIONS, spec_from_dict
 from twinaudit.spec.sections import AuditSection
+from twinaudit.vocabulary import FRAMEWORKS
 
 # Every value TOML can hold: scalars (with inf, nan, huge integers, dates), lists, tables.
 SCALARS = st.one_of(
     st.none().map(lambda _: ""), st.booleans(), st.integers(min_value=-2**64, max_value=2**64),
     st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
     st.dates(), st.datetimes(), st.times(),
-    st.sampled_from(["adult", "csv", "mlp", "lstm", "torch", "keras", "relu", "sex", "race",
+    st.sampled_from(["adult", "csv", "mlp", "lstm", *FRAMEWORKS, "relu", "sex", "race",
                      "../x", "integrated_gradients", "zeros", "demographic_parity"]),
 )
 VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
