@@ -17,6 +17,10 @@ from typing import Annotated
 
 import typer
 
+# typer 0.29 vendors click (pinned in pyproject); its usage errors are these classes.
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
+from typer.exceptions import Abort
+
 from twinaudit import __version__
 from twinaudit.errors import TwinauditError
 
@@ -121,7 +125,12 @@ def gate(
     """Judge a run against rules and a baseline: exit 0 pass, 1 regression, 2 bad input."""
     from twinaudit import gate as gating
     from twinaudit.results import write_atomic
+    from twinaudit.results.io import check_writable_target
 
+    # The output paths first: a bad one is said before the verdict table, not after it.
+    for target in (junit, markdown):
+        if target is not None:
+            check_writable_target(target)
     document = gating.load_document(results, role="results")
     base = gating.load_document(baseline, role="baseline") if baseline else None
     outcome = gating.evaluate(document, base, gating.load_rules(rules),
@@ -181,8 +190,16 @@ def main() -> None:
     # "many tf.function traces" is not news to a twinaudit user.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
-        # Standalone mode lets typer report its own usage errors (exit 2) and handle Exit.
-        app()
+        # Not standalone: typer's own usage errors come here, to be said in one line.
+        status = app(prog_name="twinaudit", standalone_mode=False)
+    except NoArgsIsHelpError as error:
+        typer.echo(error.format_message(), err=True)
+        sys.exit(2)
+    except UsageError as error:
+        hint = f" (see '{error.ctx.command_path} --help')" if error.ctx is not None else ""
+        _fail(f"{_first_line(error.format_message()).rstrip('.')}{hint}", 2)
+    except Abort:
+        _fail("aborted", 130)
     except TwinauditError as error:
         _fail(str(error), 2)
     except OSError as error:
@@ -191,6 +208,8 @@ def main() -> None:
     except Exception as error:  # noqa: BLE001 - the boundary: anything else is our bug
         _fail(f"internal error: {type(error).__name__}: {_first_line(error)}; details in "
               f"{write_crash_file()}", EXIT_INTERNAL_ERROR)
+    # A command returns None, or typer.Exit's status (--help's 0, the gate's 1).
+    sys.exit(status if isinstance(status, int) else 0)
 
 
 def describe_os_error(error: OSError) -> str:

@@ -82,6 +82,7 @@ class OutputSet:
                         f"{target}: holds {', '.join(foreign[:3])}"
                         f"{' ...' if len(foreign) > 3 else ''}, which no twinaudit run wrote; "
                         "a run replaces its folder whole, so choose a new or empty folder")
+                check_folder_can_exist(target)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self._lock(target)
                 self._remove_leftovers(target)
@@ -146,3 +147,16 @@ class OutputSet:
         for lock in self._locks:
             lock.unlink(missing_ok=True)
         self._locks.clear()
+
+
+def check_folder_can_exist(folder: Path) -> None:
+    """Refuse a folder that cannot be made because a file stands on its way.
+
+    Said before anything is written, as the path the user gave: mkdir would otherwise report
+    ``/dev/null: file exists`` for ``/dev/null/x``, naming neither the problem nor the target.
+    """
+    for ancestor in (folder, *folder.parents):
+        if ancestor.is_dir():
+            return
+        if ancestor.exists() or ancestor.is_symlink():
+            raise InputError(f"{ancestor}: is not a folder (so {folder} cannot be made)")

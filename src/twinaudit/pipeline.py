@@ -26,6 +26,7 @@ from twinaudit.errors import TwinauditError
 from twinaudit.fairness.by_twin import audit_settings, before_after, fairness_by_twin
 from twinaudit.fairness.mitigation import (
     Constraint,
+    check_thresholds_possible,
     reweighing_weights,
     threshold_optimizer_predictions,
 )
@@ -286,13 +287,25 @@ def run_attribution(spec: AuditSpec, dataset: Dataset, twins: dict[tuple[str, in
 
 
 def check_groups(spec: AuditSpec, dataset: Dataset) -> None:
-    """Before any training: every privileged group must occur in the training split."""
+    """Before any training: the groups the audits need must occur in the splits that use them.
+
+    Every privileged group must occur in the training split and, when ThresholdOptimizer
+    runs, every test group in the validation split it fits its thresholds on.
+    """
     for column, value in spec.fairness.privileged.items():
         present = set(dataset.train.sensitive_features[column])
         if value not in present:
             raise TwinauditError(
                 f"{spec.source}: [fairness].privileged.{column} = {value!r} does not occur in "
                 f"the data (groups are: {', '.join(sorted(present))})")
+    if spec.audits.mitigation and spec.mitigation.threshold_optimizer:
+        try:
+            check_thresholds_possible(dataset.validation.sensitive_features,
+                                      dataset.test.sensitive_features, spec.threshold_on)
+        except TwinauditError as error:
+            raise TwinauditError(
+                f"{spec.source}: [mitigation] threshold_optimizer: {error} (a larger "
+                "validation_fraction, or [mitigation] threshold_optimizer = false)") from None
 
 
 def mitigation_effect(spec: AuditSpec, predictions: pd.DataFrame, results: dict,

@@ -58,6 +58,14 @@ def test_parquet_dataset(tmp_path):
     (lambda f: f.assign(outcome=np.resize(["yes", "no", "maybe"], len(f))), {},
      "must hold exactly two values"),
     (lambda f: f, {"positive": "true"}, "must hold exactly two values, one of them 'true'"),
+    (lambda f: f.assign(age=[*f["age"][:-1], "abc"]), {},
+     "column 'age' is numeric but for 1 value(s) such as 'abc' at data row 200"),
+    (lambda f: f.assign(age=np.where(np.arange(len(f)) == 3, np.inf, f["age"])), {},
+     "column 'age' holds an infinite value at data row 4"),
+    (lambda f: f.assign(group=np.nan), {},
+     "sensitive column 'group' has only missing values (expected at least two groups)"),
+    (lambda f: f.assign(group="a"), {},
+     "sensitive column 'group' holds one group only ('a'; expected at least two groups"),
 ])
 def test_csv_bad_input_names_the_file_and_column(tmp_path, mutate, overrides, expected):
     with pytest.raises(TwinauditError) as error:
@@ -71,3 +79,18 @@ def test_empty_csv_is_a_clear_error(tmp_path):
         load_csv(tmp_path, "")
     with pytest.raises(TwinauditError, match="no rows"):
         load_csv(tmp_path, "age,group,outcome\n")
+
+
+@pytest.mark.parametrize("header", ["age,group,outcome,outcome", "age,group,age,outcome"])
+def test_a_repeated_header_is_refused_not_renamed(tmp_path, header):
+    # pandas would read the second one as 'outcome.1': a feature that is the label.
+    rows = "\n".join(f"{20 + i},{'ab'[i % 2]},{20 + i},{('yes', 'no')[i % 2]}"
+                      for i in range(40))
+    with pytest.raises(TwinauditError, match="appears more than once in the header"):
+        load_csv(tmp_path, f"{header}\n{rows}\n")
+
+
+def test_a_column_of_words_with_a_few_numbers_stays_categorical(tmp_path):
+    frame = user_frame()
+    frame["city"] = np.resize(["x", "y", "7"], len(frame))
+    assert "city=7" in load_csv(tmp_path, frame).feature_names

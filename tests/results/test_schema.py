@@ -8,7 +8,7 @@ import re
 import pytest
 
 from twinaudit.errors import InputError
-from twinaudit.results import REQUIRED_SECTIONS, SECTIONS, read_results
+from twinaudit.results import REQUIRED_SECTIONS, SECTIONS, json_schema, read_results
 
 from helpers import REPO
 
@@ -28,6 +28,26 @@ def test_the_documentation_lists_exactly_the_sections_in_code_in_order():
 def test_the_documentation_check_notices_a_missing_section():
     text = SCHEMA_DOC.read_text(encoding="utf-8").replace("| `anomaly` |", "| anomaly |")
     assert "anomaly" not in documented_sections(text)
+
+
+def test_the_documented_error_line_is_what_the_reader_says(tmp_path):
+    [line] = re.findall(r"^twinaudit: results\.json: (\$\..*)$",
+                        SCHEMA_DOC.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    assert line == "$.network.kind: expected a string, got null"
+    results = json.loads((REPO / "reports" / "baseline" / "adult.json").read_text())
+    results["network"]["kind"] = None
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(results))
+    with pytest.raises(InputError) as raised:
+        read_results(path)
+    assert str(raised.value) == f"{path}: {line}"
+
+
+def test_the_schema_describes_every_section_in_order_and_requires_only_the_version():
+    schema = json_schema()
+    assert list(schema["properties"]) == list(SECTIONS)
+    assert schema["required"] == ["schema_version"]
+    assert schema["additionalProperties"] is False
 
 
 def test_a_real_run_writes_only_known_sections_and_every_required_one():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from twinaudit.data.source import SourceTable
@@ -29,8 +30,51 @@ def read_table(path: Path) -> pd.DataFrame:
         raise TwinauditError(f"{path}: cannot be read as a table ({first_line})") from None
     if frame.empty:
         raise TwinauditError(f"{path}: the file has no rows (expected a header and rows)")
+    if path.suffix.lower() not in (".parquet", ".pq"):
+        _check_header(path)
     frame.columns = [str(column) for column in frame.columns]
     return frame
+
+
+def _check_header(path: Path) -> None:
+    # pandas renames a repeated header to 'age.1' silently; a repeated label column would
+    # then be a feature that leaks the label. The raw header row is read again to see it.
+    header = pd.read_csv(path, header=None, nrows=1, skipinitialspace=True, dtype=str)
+    names = [str(name).strip() for name in header.iloc[0]]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise TwinauditError(f"{path}: column '{repeated[0]}' appears more than once in the "
+                             "header (expected unique column names)")
+
+
+def _check_values(path: Path, frame: pd.DataFrame, inputs: Sequence[str]) -> None:
+    """Refuse the two ways a numeric column goes wrong silently: inf, and a few stray words.
+
+    A number beyond float range ('1e400') reads as inf; one 'abc' among numbers makes pandas
+    read the whole column as text, which would then be one-hot encoded value by value.
+    """
+    for column in inputs:
+        series = frame[column]
+        if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
+            infinite = np.isinf(series.to_numpy(dtype=np.float64))
+            if infinite.any():
+                raise TwinauditError(
+                    f"{path}: column '{column}' holds an infinite value at data row "
+                    f"{int(np.argmax(infinite)) + 1} (expected finite numbers)")
+            continue
+        present = series.dropna()
+        as_numbers = pd.to_numeric(present, errors="coerce")
+        stray = present[as_numbers.isna()]
+        if len(present) and 0 < len(stray) <= NUMERIC_STRAY_FRACTION * len(present):
+            raise TwinauditError(
+                f"{path}: column '{column}' is numeric but for {len(stray)} value(s) such as "
+                f"{str(stray.iloc[0])!r} at data row {int(stray.index[0]) + 1} (fix them, or "
+                "list the column in drop_columns)")
+
+
+#: A text column whose values are numbers but for at most this fraction is taken as a
+#: numeric column with typos, not as categories.
+NUMERIC_STRAY_FRACTION = 0.05
 
 
 def load_source(
@@ -45,6 +89,7 @@ def load_source(
                 f"{path}: no column '{column}' (columns are: {', '.join(frame.columns)})"
             )
     inputs = [c for c in frame.columns if c != label and c not in drop_columns]
+    _check_values(path, frame, inputs)
     numeric = [c for c in inputs if pd.api.types.is_numeric_dtype(frame[c])
                and not pd.api.types.is_bool_dtype(frame[c])]
     categorical = [c for c in inputs if c not in numeric]

@@ -29,6 +29,8 @@ def build_dataset(source: SourceTable, data: DataSection) -> Dataset:
             )
     if source.label in data.sensitive_features:
         raise TwinauditError(f"{source.origin}: the label '{source.label}' cannot be sensitive")
+    for column in data.sensitive_features:
+        _check_groups_column(source, column)
     labels = {value for frame in frames for value in _label_values(frame, source)}
     if source.positive not in labels or len(labels) != 2:
         raise TwinauditError(
@@ -59,7 +61,7 @@ def build_dataset(source: SourceTable, data: DataSection) -> Dataset:
         [c for c in source.categorical_columns if c not in excluded],
     ).fit(train_frame)
 
-    def toheld_out_split(frame: pd.DataFrame) -> Split:
+    def to_split(frame: pd.DataFrame) -> Split:
         sensitive = frame[data.sensitive_features].astype(str).reset_index(drop=True)
         return Split(
             X=preprocessor.transform(frame),
@@ -70,9 +72,9 @@ def build_dataset(source: SourceTable, data: DataSection) -> Dataset:
 
     return Dataset(
         name=source.name,
-        train=toheld_out_split(train_frame),
-        validation=toheld_out_split(validation_frame),
-        test=toheld_out_split(test_frame),
+        train=to_split(train_frame),
+        validation=to_split(validation_frame),
+        test=to_split(test_frame),
         feature_names=preprocessor.feature_names_,
         label_name=source.label,
         positive_label=source.positive,
@@ -90,3 +92,17 @@ def _label_values(frame: pd.DataFrame, source: SourceTable) -> set[str]:
     if frame[source.label].isna().any():
         raise TwinauditError(f"{source.origin}: label column '{source.label}' has missing values")
     return set(_label_strings(frame, source).unique())
+
+
+def _check_groups_column(source: SourceTable, column: str) -> None:
+    # Found here, before any training: a sensitive column without two groups has nothing to
+    # compare, and its fairness metrics would fail (or mean nothing) after the twins trained.
+    values = pd.concat([frame[column] for frame in (source.train, source.test)
+                        if frame is not None])
+    if values.isna().all():
+        raise TwinauditError(f"{source.origin}: sensitive column '{column}' has only missing "
+                             "values (expected at least two groups)")
+    groups = values.dropna().astype(str).unique()
+    if len(groups) < 2:
+        raise TwinauditError(f"{source.origin}: sensitive column '{column}' holds one group only "
+                             f"('{groups[0]}'; expected at least two groups to compare)")

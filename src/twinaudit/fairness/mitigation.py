@@ -160,12 +160,7 @@ def threshold_optimizer_predictions(
     test_scores = validate_scores(test_scores, len(test_scores))
     validation_groups = _group_labels(validation_sensitive_features, columns, len(labels))
     test_groups = _group_labels(test_sensitive_features, columns, len(test_scores))
-    unseen = sorted(set(test_groups) - set(validation_groups))
-    if unseen:
-        raise FairnessInputError(
-            f"test group {unseen[0]!r} does not occur in the validation split; "
-            "ThresholdOptimizer has no threshold for it"
-        )
+    _check_no_unseen_groups(validation_groups, test_groups)
     optimizer = ThresholdOptimizer(
         estimator=_ScoreAsPrediction(), constraints=constraints, objective="accuracy_score",
         prefit=True, predict_method="predict",
@@ -175,6 +170,27 @@ def threshold_optimizer_predictions(
         test_scores[:, None], sensitive_features=test_groups, random_state=random_state
     )
     return np.asarray(predictions, dtype=np.intp)
+
+
+def check_thresholds_possible(validation_sensitive_features: Any, test_sensitive_features: Any,
+                              columns: Sequence[str]) -> None:
+    """Raise :class:`FairnessInputError` when a test group has no validation rows.
+
+    ThresholdOptimizer fits one threshold per validation group, so such a group could not be
+    post-processed; the pipeline calls this before any training, so the run stops at once.
+    """
+    _check_no_unseen_groups(
+        _group_labels(validation_sensitive_features, columns, len(validation_sensitive_features)),
+        _group_labels(test_sensitive_features, columns, len(test_sensitive_features)))
+
+
+def _check_no_unseen_groups(validation_groups: np.ndarray, test_groups: np.ndarray) -> None:
+    unseen = sorted(set(test_groups) - set(validation_groups))
+    if unseen:
+        raise FairnessInputError(
+            f"test group {unseen[0]!r} does not occur in the validation split; "
+            "ThresholdOptimizer has no threshold for it"
+        )
 
 
 def _group_labels(frame: Any, columns: Sequence[str], n_rows: int) -> np.ndarray:

@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 
 from twinaudit.errors import InputError
+from twinaudit.outputs import check_folder_can_exist
 from twinaudit.results.schema import RESULTS_KIND, SCHEMA_VERSION
+from twinaudit.results.validate import validate_results
 
 #: A results file larger than this is not one twinaudit wrote (the default audit's is ~2 MB).
 MAX_RESULTS_BYTES = 256 * 1024 * 1024
@@ -33,6 +35,7 @@ def check_writable_target(path: Path) -> None:
         raise InputError(f"{path}: is a symbolic link (twinaudit never writes through one)")
     if path.is_dir():
         raise InputError(f"{path}: is a directory (expected the path of a file to write)")
+    check_folder_can_exist(path.parent)
 
 
 def write_atomic(path: Path, content: bytes | str) -> Path:
@@ -61,6 +64,12 @@ def replace_atomically(path: Path, write: Callable[[Path], object], *,
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        if error.filename is None:
+            # A failed write (a full disk) names no file; the error line must name the target.
+            raise OSError(error.errno, error.strerror, str(path)) from error
+        raise
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -89,8 +98,10 @@ def read_results(path: str | os.PathLike[str], *, role: str = "results") -> dict
     Raises
     ------
     InputError
-        One line naming the file, when it is missing or unreadable, is not a JSON object, or
-        carries another kind or schema version.
+        One line naming the file, when it is missing or unreadable, is not a JSON object,
+        carries another kind or schema version, or breaks the schema
+        (:func:`twinaudit.results.schema.json_schema`): ``results.json: $.network.kind:
+        expected a string, got null``.
     """
     source = Path(path)
     if source.is_dir():
@@ -111,6 +122,8 @@ def read_results(path: str | os.PathLike[str], *, role: str = "results") -> dict
     except (OSError, UnicodeDecodeError) as error:
         raise InputError(f"{source}: cannot read {role} file: {error}") from None
     check_results(document, source=str(source))
+    # Every field's type, before a report, comparison or gate reads one.
+    validate_results(document, source=str(source))
     return document
 
 
@@ -118,6 +131,9 @@ def check_results(document: Any, *, source: str) -> None:
     """Raise :class:`InputError` unless ``document`` is a results document of this schema.
 
     A document without ``kind`` is taken as one (hand-written documents, e.g. gate tests).
+    Only the kind and the version are checked here: the gate also calls this on documents
+    built in memory, which may hold a single probe section. Documents read from a file get
+    the typed check too (:func:`read_results`).
     """
     if not isinstance(document, dict):
         raise InputError(f"{source}: expected a JSON object at the top level")

@@ -74,7 +74,8 @@ def spec_from_dict(raw: dict[str, Any], *, source: Path) -> AuditSpec:
     unknown = sorted(set(raw) - set(SECTIONS) - {"gate"})
     if unknown:
         raise SpecError(
-            f"{source}: unknown section [{unknown[0]}] (expected one of: {', '.join(SECTIONS)})"
+            f"{source}: unknown section [{_shown(unknown[0])}] (expected one of: "
+            f"{', '.join(SECTIONS)})"
         )
     for required in ("audit", "data"):
         if required not in raw:
@@ -88,6 +89,12 @@ def spec_from_dict(raw: dict[str, Any], *, source: Path) -> AuditSpec:
     return spec
 
 
+def _shown(name: str) -> str:
+    """A key as the user wrote it, escaped when it holds a newline or another control
+    character (an error is one line)."""
+    return name if name.isprintable() else repr(name)[1:-1]
+
+
 def _build_section(cls: type, raw: Any, where: str) -> Any:
     if not isinstance(raw, dict):
         raise SpecError(f"{where}: expected a table")
@@ -95,7 +102,7 @@ def _build_section(cls: type, raw: Any, where: str) -> Any:
     unknown = sorted(set(raw) - set(fields))
     if unknown:
         raise SpecError(
-            f"{where} unknown key '{unknown[0]}' (expected one of: {', '.join(fields)})"
+            f"{where} unknown key '{_shown(unknown[0])}' (expected one of: {', '.join(fields)})"
         )
     hints = typing.get_type_hints(cls)
     values = {}

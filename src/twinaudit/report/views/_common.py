@@ -124,7 +124,7 @@ def twin_audits(tree: Any) -> list[TwinAudit]:
             text = str(key)
             if text in FRAMEWORKS:
                 framework = text
-            elif text.isdigit() or (text.startswith("seed") and text[4:].isdigit()):
+            elif text.isdecimal() or (text.startswith("seed") and text[4:].isdecimal()):
                 seed = text.removeprefix("seed")
             node = node[key]
         found.append(TwinAudit(framework, seed, audit))
@@ -143,4 +143,4 @@ def _framework_order(name: str) -> tuple[int, str]:
 
 
 def _seed_order(seed: str) -> tuple[int, str]:
-    return (int(seed), "") if seed.isdigit() else (10 ** 9, seed)
+    return (int(seed), "") if seed.isdecimal() else (10 ** 9, seed)

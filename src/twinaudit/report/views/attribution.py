@@ -92,7 +92,7 @@ def _ordered_twins(twins: Mapping) -> list[str]:
 
     def order(key: str) -> tuple:
         framework, _, seed = str(key).partition("/")
-        return (int(seed) if seed.isdigit() else 0, seed, frameworks.index(framework))
+        return (int(seed) if seed.isdecimal() else 0, seed, frameworks.index(framework))
 
     return sorted((str(key) for key, entry in twins.items() if isinstance(entry, Mapping)
                    and entry.get("status") == "ok"), key=order)
