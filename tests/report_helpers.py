@@ -14,6 +14,9 @@ from html.parser import HTMLParser
 import numpy as np
 import pandas as pd
 
+from twinaudit.audits.parity import verdict as parity_verdict
+from twinaudit.audits.proof import STAGES, summarise
+from twinaudit.audits.seed_noise import compare_frameworks
 from twinaudit.fairness.audit import fairness_audit, summarise_across_seeds
 from twinaudit.vocabulary import FRAMEWORKS as REGISTERED
 
@@ -36,15 +39,28 @@ def base_results(name: str = "adult") -> dict:
                                                                    "base_rate": 0.12},
             "Other": {"count": 20, "base_rate": 0.10}}
     per_seed = [{
-        "seed": seed, "step0_max_abs_logit_diff": 2.4e-7, "one_step_max_rel_param_diff": 3.1e-7,
+        "seed": seed, "proof": proof_row(seed),
         "accuracy": dict(zip(FRAMEWORKS, (0.851 + seed / 1000, 0.850 + seed / 1000), strict=True)),
         "prediction_agreement": 0.997,
         "divergence": [{"epoch": e, "max_abs_logit_diff": 2e-6 * 10 ** e,
                         "mean_abs_logit_diff": 1e-7 * 10 ** e, "parameter_distance": 1e-4 * e}
                        for e in range(4)],
     } for seed in SEEDS]
+    proof = summarise([row["proof"] for row in per_seed])
+    chaos = {"framework": FRAMEWORKS[0], "seed": 0,
+             "perturbation": "initial weights one float32 ulp up", "multiple": 10.0,
+             "early_ratio": 0.8, "late_ratio": 0.77, "max_ratio": 0.8, "inside": True,
+             "text": "inside the chaos envelope (twins' drift 0.8× one framework's own one-ulp "
+                     "drift after the first epoch, 0.77× at its largest; limit 10×)",
+             "epochs": [{"epoch": e, "twins_parameter_distance": 1e-6 * 10 ** e,
+                         "self_parameter_distance": 1.3e-6 * 10 ** e,
+                         "twins_max_abs_logit_diff": 2e-6 * 10 ** e,
+                         "self_max_abs_logit_diff": 2.5e-6 * 10 ** e, "ratio": 0.77}
+                        for e in range(4)]}
+    accuracy = compare_frameworks({fw: [0.851, 0.853] for fw in FRAMEWORKS}, FRAMEWORKS,
+                                  margin=0.01)
     return {
-        "schema_version": 1, "kind": "twinaudit.results", "twinaudit_version": "0.1.0",
+        "schema_version": 2, "kind": "twinaudit.results", "twinaudit_version": "0.1.0",
         "audit": {"name": name, "description": "UCI Adult income MLP, audited by sex and race.",
                   "spec_file": "audits/adult.toml", "spec": {"audit": {"name": name}},
                   "command": "twinaudit run audits/adult.toml"},
@@ -72,16 +88,23 @@ def base_results(name: str = "adult") -> dict:
                    "best_epoch": 3, "train_seconds": 0.5, "history": []}
                   for seed in SEEDS for fw in FRAMEWORKS],
         "parity": {
-            "step0": {"max_abs_logit_diff": 2.4e-7, "tolerance": 1e-5, "passed": True},
-            "one_step": {"max_rel_param_diff": 3.5e-7, "tolerance": 1e-6, "passed": True},
-            "accuracy": {"by_framework": {fw: {"values": [0.851, 0.852], "mean": 0.8515,
-                                               "std": 0.0007, "min": 0.851, "max": 0.852,
-                                               "n_seeds": 2} for fw in FRAMEWORKS},
-                         "difference": 0.0003, "pooled_seed_std": 0.0007,
-                         "threshold": 0.0014, "within_seed_noise": True, "reason": None},
+            "proof": proof, "chaos": chaos, "accuracy": accuracy, "dropout_disabled": False,
+            "verdict": parity_verdict(proof, chaos, accuracy, "accuracy"),
             "prediction_agreement": {"mean": 0.9977, "min": 0.9967},
             "per_seed": per_seed},
     }
+
+
+def proof_row(seed: int) -> dict:
+    """One seed's arithmetic proof, as :func:`twinaudit.audits.proof.prove` lays it out."""
+    return {"seed": seed,
+            "exact": {stage: {"per_tensor": {"dense_0.kernel": 3e-16}, "max": 3e-16,
+                              "worst_tensor": "dense_0.kernel", "passed": True}
+                      for stage in STAGES},
+            "float32": {stage: {"per_tensor": {"dense_0.kernel": 1.5},
+                                "cross": {"dense_0.kernel": 2.4e-7}, "max_ratio": 1.5,
+                                "worst_tensor": "dense_0.kernel", "passed": True}
+                        for stage in STAGES}}
 
 
 def synthetic_predictions(seed: int, *, shift: float = 0.0, n_rows: int = 1500,
@@ -143,7 +166,8 @@ def counterfactual_results() -> dict:
                 "groups": {"female": {"terms": ["she", "mary"], "in_vocabulary": 0.5},
                            "male": {"terms": ["he"], "in_vocabulary": 1.0}},
                 "twins": {framework: seeds(0.02) for framework in FRAMEWORKS},
-                "spread": {"within_seed_noise": True}}}}
+                "spread": compare_frameworks({fw: [0.04, 0.05] for fw in FRAMEWORKS},
+                                             FRAMEWORKS, margin=0.02)}}}
 
 
 def attribution_results(features: list[str]) -> dict:

@@ -46,16 +46,16 @@ def test_identical_runs_have_no_changes_and_nothing_incomparable():
 def test_deltas_relative_changes_and_ci_overlap():
     before = full_results()
     after = copy.deepcopy(before)
-    after["parity"]["step0"]["max_abs_logit_diff"] = 4.8e-7
+    after["parity"]["proof"]["float32"]["one_step"]["max_ratio"] = 3.0
     entry = _at(after, DPD)
     original = _at(before, DPD)
     entry["value"], entry["ci"] = original["value"] + 0.5, [original["ci"][1] + 0.01,
                                                             original["ci"][1] + 0.2]
     comparison = compare_runs([before, after], ["before", "after"])
-    step0 = _metric(comparison, "parity.step0.max_abs_logit_diff")
-    assert step0["deltas"] == [pytest.approx(2.4e-7)]
-    assert step0["relative_deltas"] == [pytest.approx(1.0)]
-    assert step0["ci_overlap"] == [None]  # no interval: overlap is not claimed either way
+    ratio = _metric(comparison, "parity.proof.float32.one_step.max_ratio")
+    assert ratio["deltas"] == [pytest.approx(1.5)]
+    assert ratio["relative_deltas"] == [pytest.approx(1.0)]
+    assert ratio["ci_overlap"] == [None]  # no interval: overlap is not claimed either way
     disparity = _metric(comparison, f"{DPD_PATH}.value")
     assert disparity["deltas"] == [pytest.approx(0.5)] and disparity["ci_overlap"] == [False]
     assert comparison["largest_changes"][0]["path"] == f"{DPD_PATH}.value"  # disjoint first
@@ -81,25 +81,25 @@ def test_list_items_are_matched_by_identity_not_position():
 
 def test_missing_sections_and_kind_changes_are_listed_once_as_not_comparable():
     full, base = full_results(), base_results()
-    base["parity"]["step0"]["tolerance"] = "1e-5"
+    base["parity"]["proof"]["exact_tolerance"] = "1e-9"
     comparison = compare_runs([full, base], ["full", "base"])
     listed = {n["path"]: n["reason"] for n in comparison["not_comparable"]}
     assert listed == {
         "fairness": "only in full", "mitigation": "only in full",
         "attribution": "only in full", "benchmarks": "only in full",
         "counterfactual": "only in full",
-        "parity.step0.tolerance": "different kinds (full: number, base: text)"}
+        "parity.proof.exact_tolerance": "different kinds (full: number, base: text)"}
     assert _metric(comparison, "parity.prediction_agreement.mean")
 
 
 def test_different_schemas_and_audits_are_compared_where_possible_with_a_note():
     adult, compas = base_results(), base_results("compas")
-    compas["schema_version"] = 2
+    compas["schema_version"] = 3
     compas["data"]["name"] = "compas"
     comparison = compare_runs([adult, compas], ["adult", "compas"])
     assert len(comparison["notes"]) == 3
     assert "Different audits (adult: adult, compas: compas)" in comparison["notes"][1]
-    assert _metric(comparison, "parity.step0.max_abs_logit_diff")
+    assert _metric(comparison, "parity.proof.exact.one_step.max")
     assert {"path": "audit.name", "section": "audit", "values": ["adult", "compas"]} \
         in comparison["differences"]
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from twinaudit.data.dataset import Dataset, Split
-from twinaudit.families import FAMILIES, STEP0_TOLERANCE, STEP0_TOLERANCE_RECURRENT, family_of
+from twinaudit.families import FAMILIES, family_of
 from twinaudit.nets import RECONSTRUCTION
 from twinaudit.spec import NetworkSection
 
@@ -45,12 +45,6 @@ def test_the_family_passes_the_regularisation_and_dropout_it_owns():
     assert (mlp.dropout, mlp.l2, mlp.has_dropout) == (0.25, 0.01, True)
     # Networks without an L2 setting say 0, not nothing: no duck typing downstream.
     assert family_of("cnn").network(NetworkSection(kind="cnn"), IMAGES).l2 == 0.0
-
-
-def test_step0_tolerance_is_looser_only_for_the_recurrent_family():
-    tolerances = {kind: family.step0_tolerance for kind, family in FAMILIES.items()}
-    assert tolerances == {"mlp": STEP0_TOLERANCE, "cnn": STEP0_TOLERANCE,
-                          "lstm": STEP0_TOLERANCE_RECURRENT, "autoencoder": STEP0_TOLERANCE}
 
 
 def test_scores_are_calibrated_probabilities_for_the_binary_classifiers_only():

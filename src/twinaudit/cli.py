@@ -53,11 +53,12 @@ def run(
         outcome = run_audit(spec, output_dir=output_dir, models_dir=models_dir,
                             progress=progress,
                             command=shlex.join(["twinaudit", *sys.argv[1:]]))
-    parity = outcome.results.get("parity")
-    if parity is not None and not quiet:
-        typer.echo(f"step-0 parity max |Δ logit| {parity['step0']['max_abs_logit_diff']:.2e}, "
-                   f"one-step max rel. Δ {parity['one_step']['max_rel_param_diff']:.2e}",
-                   err=True)
+    verdict = outcome.results.get("parity", {}).get("verdict")
+    # The parity verdict in words; a failed proof is said even with --quiet, in capitals, so
+    # a CI log shows it (the gate then fails the build on it).
+    if verdict is not None and (not quiet or not verdict["passed"]):
+        typer.echo(("parity: " if verdict["passed"] else "twinaudit: PARITY ")
+                   + verdict["text"], err=True)
     typer.echo(f"results: {outcome.results_path}", err=True)
     typer.echo(str(outcome.report_path))
 
@@ -231,7 +232,7 @@ def write_crash_file() -> str:
     return path
 
 
-def _first_line(error: BaseException) -> str:
+def _first_line(error: BaseException | str) -> str:
     lines = str(error).strip().splitlines()
     return lines[0] if lines else "(no message)"
 

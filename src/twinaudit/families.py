@@ -1,10 +1,10 @@
 """One :class:`Family` per network kind: everything the pipeline needs to know about a kind.
 
-A family says how to size its network from a data set, how tight its step-0 parity tolerance
-is, whether its predictions' ``score`` is a calibrated P(label 1), which attribution driver
-explains it, and which optional audits apply to it. The pipeline, the parity audit and the
-fairness audit ask the family; no module outside this one and :mod:`twinaudit.nets` tests a
-kind string, an input shape or a dtype to decide what a network is.
+A family says how to size its network from a data set, whether its predictions' ``score``
+is a calibrated P(label 1), which attribution driver explains it, and which optional audits
+apply to it. The pipeline, the parity audit and the fairness audit ask the family; no module
+outside this one and :mod:`twinaudit.nets` tests a kind string, an input shape or a dtype to
+decide what a network is.
 """
 
 from __future__ import annotations
@@ -19,12 +19,6 @@ from twinaudit.spec import NetworkSection
 if TYPE_CHECKING:
     from twinaudit.data import Dataset
 
-#: The step-0 tolerance (max |Δ output|) of feed-forward networks, and of recurrent ones, whose
-#: output goes through one recurrence per token so that rounding compounds over the sequence.
-STEP0_TOLERANCE = 1e-5
-STEP0_TOLERANCE_RECURRENT = 1e-4
-
-
 @dataclass(frozen=True)
 class Family:
     """What one ``[network] kind`` is, for the rest of the package.
@@ -35,8 +29,6 @@ class Family:
         The ``[network] kind`` name.
     build : callable
         ``(section, dataset) -> Network``: the network sized to the data set.
-    step0_tolerance : float
-        Max |Δ output| allowed between freshly initialised twins.
     attribution : str or None
         The attribution driver: ``"tabular"``, ``"image"``, ``"text"``; None when there is no
         class output to explain (why: ``attribution_reason``).
@@ -52,7 +44,6 @@ class Family:
 
     kind: str
     build: Callable[[NetworkSection, Dataset], Network]
-    step0_tolerance: float = STEP0_TOLERANCE
     attribution: str | None = None
     attribution_reason: str = ""
     binary_attribution_only: bool = True
@@ -101,7 +92,7 @@ def _autoencoder(section: NetworkSection, dataset: Dataset) -> Network:
 FAMILIES: dict[str, Family] = {family.kind: family for family in (
     Family("mlp", _mlp, attribution="tabular", calibrated_scores=True),
     Family("cnn", _cnn, attribution="image", binary_attribution_only=False),
-    Family("lstm", _lstm, step0_tolerance=STEP0_TOLERANCE_RECURRENT, attribution="text",
+    Family("lstm", _lstm, attribution="text",
            counterfactual=True, calibrated_scores=True),
     Family("autoencoder", _autoencoder, attribution_reason=(
         "the autoencoder's output is a reconstruction and its score a reconstruction error, "

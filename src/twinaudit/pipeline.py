@@ -8,6 +8,7 @@ end (:mod:`twinaudit.outputs`).
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import sys
 import time
@@ -202,13 +203,13 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
         "outputs": {"predictions": "predictions.parquet", "report": "report.html"},
     }
     if spec.audits.parity and pair is not None:
-        results["parity"] = parity_audit(
-            twins, network=network, schedule=schedule, frameworks=pair,
-            step0_tolerance=family.step0_tolerance,
-            train=(dataset.train.X, dataset.train.y,
-                   np.ones(len(dataset.train.y), dtype=np.float32)),
-            test=(dataset.test.X, dataset.test.y),
-        )
+        with thread_limit(pair, spec.training.threads):
+            results["parity"] = parity_audit(
+                twins, network=network, schedule=schedule, frameworks=pair,
+                train=(dataset.train.X, dataset.train.y, None),
+                validation=(dataset.validation.X, dataset.validation.y),
+                test=(dataset.test.X, dataset.test.y), settings=spec.parity,
+            )
     if spec.audits.fairness:
         results["fairness"] = {"settings": audit_settings(spec),
                                **fairness_by_twin(predictions[0], spec, family)}
@@ -226,7 +227,8 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
 
         results["counterfactual"] = counterfactual_audit(
             twins, dataset.tokenizer, n_resamples=spec.fairness.n_resamples,
-            confidence=spec.fairness.confidence, random_state=spec.fairness.bootstrap_seed)
+            confidence=spec.fairness.confidence, random_state=spec.fairness.bootstrap_seed,
+            margin=spec.parity.margins_with_defaults["disparity"], alpha=spec.parity.alpha)
     if spec.audits.attribution:
         results["attribution"] = run_attribution(spec, dataset, twins, family)
     if spec.audits.mitigation:
@@ -300,12 +302,13 @@ def check_groups(spec: AuditSpec, dataset: Dataset) -> None:
                 f"the data (groups are: {', '.join(sorted(present))})")
     if spec.audits.mitigation and spec.mitigation.threshold_optimizer:
         try:
-            check_thresholds_possible(dataset.validation.sensitive_features,
+            check_thresholds_possible(dataset.validation.y, dataset.validation.sensitive_features,
                                       dataset.test.sensitive_features, spec.threshold_on)
         except TwinauditError as error:
             raise TwinauditError(
                 f"{spec.source}: [mitigation] threshold_optimizer: {error} (a larger "
-                "validation_fraction, or [mitigation] threshold_optimizer = false)") from None
+                "validation_fraction, a coarser [mitigation] threshold_on, or [mitigation] "
+                "threshold_optimizer = false)") from None
 
 
 def mitigation_effect(spec: AuditSpec, predictions: pd.DataFrame, results: dict,
@@ -332,16 +335,20 @@ def reweighing_section(spec: AuditSpec, dataset: Dataset, weights: np.ndarray,
         **mitigation_effect(spec, predictions, results, family),
     }
     if "parity" in results:
-        # The identical-settings proof must hold for the weighted training too.
-        parity = parity_audit(reweighed, network=network, schedule=schedule,
-                              # Parity ran, so the spec lists exactly two frameworks.
-                              frameworks=cast(tuple[str, str],
-                                              tuple(spec.training.frameworks)),
-                              step0_tolerance=family.step0_tolerance,
-                              train=(dataset.train.X, dataset.train.y, weights),
-                              test=(dataset.test.X, dataset.test.y))
+        # The identical-settings proof must hold for the weighted training too (its batches
+        # carry the weights); the chaos envelope, one more training run, is the baseline's.
+        pair = cast(tuple[str, str], tuple(spec.training.frameworks))  # parity ran: a pair
+        with thread_limit(pair, spec.training.threads):
+            parity = parity_audit(
+                reweighed, network=network, schedule=schedule, frameworks=pair,
+                train=(dataset.train.X, dataset.train.y, weights),
+                validation=(dataset.validation.X, dataset.validation.y),
+                test=(dataset.test.X, dataset.test.y),
+                # The weighted batches are what is new here: one seed shows them.
+                settings=dataclasses.replace(spec.parity, chaos_envelope=False,
+                                             proof_seeds=1))
         section["parity"] = {key: parity[key] for key in
-                             ("step0", "one_step", "accuracy", "prediction_agreement")}
+                             ("verdict", "proof", "accuracy", "prediction_agreement")}
     return section
 
 

@@ -32,6 +32,7 @@ from twinaudit.fairness.audit import (
     fairness_audit,
     summarise_across_seeds,
 )
+from twinaudit.spec.sections import EQUIVALENCE_MARGINS
 from twinaudit.vocabulary import FRAMEWORKS
 
 
@@ -439,30 +440,33 @@ def _runs(torch_values, keras_values):
                for seed, value in enumerate(keras_values)])
 
 
-def test_seed_summary_within_noise():
-    summary = summarise_across_seeds(
-        _runs([0.10, 0.12, 0.14], [0.11, 0.13, 0.15]), frameworks=FRAMEWORKS)
+def test_seed_summary_pairs_the_twins_by_seed():
+    # Seeds are given out of order on purpose: the pairs are (seed 0, seed 0), ...
+    runs = _runs([0.10, 0.12, 0.14], [0.11, 0.13, 0.15])
+    summary = summarise_across_seeds(runs[::-1], frameworks=FRAMEWORKS)
     entry = summary["group_sets"]["sex"]["demographic_parity_difference"]
-    torch_entry = dict(entry["by_framework"]["torch"])
-    assert torch_entry.pop("values") == pytest.approx([0.10, 0.12, 0.14])
-    assert torch_entry == pytest.approx(
-        {"mean": 0.12, "std": 0.02, "min": 0.10, "max": 0.14, "n_seeds": 3})
+    torch_entry = entry["by_framework"]["torch"]
+    assert torch_entry["values"] == pytest.approx([0.10, 0.12, 0.14])
+    assert (torch_entry["mean"], torch_entry["sd"], torch_entry["n_seeds"]) == \
+        pytest.approx((0.12, 0.02, 3))
+    # Every paired difference is −0.01: no spread, a point interval inside ±0.02.
     assert entry["difference"] == pytest.approx(-0.01)
-    assert entry["pooled_seed_std"] == pytest.approx(0.02)
-    assert entry["threshold"] == pytest.approx(0.04)
-    assert entry["within_seed_noise"] is True
-    assert summary["overall"]["accuracy"]["within_seed_noise"] is True  # identical, std 0
+    assert entry["paired"]["ci"] == pytest.approx([-0.01, -0.01])
+    assert entry["verdict"] == "equivalent" and "±0.02" in entry["text"]
+    assert summary["overall"]["accuracy"]["verdict"] == "equivalent"  # identical, sd 0
+    # Teeth: the same gap judged at a margin below it is a difference.
+    tight = summarise_across_seeds(runs, frameworks=FRAMEWORKS,
+                                   margins={**EQUIVALENCE_MARGINS, "disparity": 0.005})
+    assert tight["group_sets"]["sex"]["demographic_parity_difference"]["verdict"] == "different"
 
 
-def test_seed_summary_outside_noise_and_too_few_seeds():
+def test_seed_summary_finds_a_gap_beyond_the_margin_and_needs_paired_seeds():
     apart = summarise_across_seeds(
         _runs([0.10, 0.11, 0.12], [0.20, 0.21, 0.22]), frameworks=FRAMEWORKS)
-    assert apart["group_sets"]["sex"]["disparate_impact"]["within_seed_noise"] is False
-    single = summarise_across_seeds(
-        _runs([0.10], [0.20, 0.21]), frameworks=FRAMEWORKS)
-    entry = single["group_sets"]["sex"]["disparate_impact"]
-    assert entry["within_seed_noise"] is None and "two seeds" in entry["reason"]
-    assert entry["difference"] == pytest.approx(0.10 - 0.205)
+    # Disparate impact is a ratio: its margin is the ratio family's 0.05; the gap is 0.10.
+    assert apart["group_sets"]["sex"]["disparate_impact"]["verdict"] == "different"
+    with pytest.raises(FairnessInputError, match="seeds differ"):
+        summarise_across_seeds(_runs([0.10], [0.20, 0.21]), frameworks=FRAMEWORKS)
 
 
 def test_seed_summary_rejects_unknown_frameworks_and_repeated_seeds():
@@ -487,5 +491,5 @@ def test_seed_summary_of_real_audits():
     assert set(summary["group_sets"]) == {"sex", "race", "sex×race"}
     entry = summary["group_sets"]["sex×race"]["demographic_parity_difference"]
     assert entry["by_framework"]["keras"]["n_seeds"] == 3
-    assert isinstance(entry["within_seed_noise"], bool)
+    assert entry["verdict"] in ("equivalent", "undecided", "different")
     json.dumps(summary, allow_nan=False)

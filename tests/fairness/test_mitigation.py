@@ -6,7 +6,11 @@ import pytest
 
 from twinaudit.data import adult as adult_data
 from twinaudit.fairness.audit import FairnessInputError, fairness_audit
-from twinaudit.fairness.mitigation import reweighing_weights, threshold_optimizer_predictions
+from twinaudit.fairness.mitigation import (
+    check_thresholds_possible,
+    reweighing_weights,
+    threshold_optimizer_predictions,
+)
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +138,22 @@ def test_threshold_optimizer_rejects_groups_unseen_in_validation_and_unknown_con
     with pytest.raises(FairnessInputError, match="constraints"):
         threshold_optimizer_predictions(validation[0], validation[1], validation[2],
                                         test[0], test[2], columns=["g"], constraints="parity")
+
+
+def test_the_pre_training_check_finds_what_would_stop_threshold_optimizer():
+    validation, test = _biased_scores(200, 0), _biased_scores(200, 1)
+    check_thresholds_possible(validation[1], validation[2], test[2], ["g"])  # fine as drawn
+    unseen = test[2].copy()
+    unseen.loc[0, "g"] = "c"
+    with pytest.raises(FairnessInputError, match="'c' does not occur in the validation"):
+        check_thresholds_possible(validation[1], validation[2], unseen, ["g"])
+    # A validation group whose rows all carry one label: fairlearn's "Degenerate labels",
+    # which it would raise only after training.
+    labels = np.asarray(validation[1]).copy()
+    labels[np.asarray(validation[2]["g"]) == "a"] = 1
+    with pytest.raises(FairnessInputError, match="validation group 'a' has label 1 only"):
+        check_thresholds_possible(labels, validation[2], test[2], ["g"])
+    # The post-processing itself says the same (fairlearn would raise its own ValueError).
+    with pytest.raises(FairnessInputError, match="validation group 'a' has label 1 only"):
+        threshold_optimizer_predictions(validation[0], labels, validation[2], test[0], test[2],
+                                        columns=["g"])

@@ -22,7 +22,8 @@ def rows(n: int = 10):
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_get_params_gives_the_constructor_arguments(framework):
     twin = twin_class(framework)(NETWORK, SCHEDULE, random_state=7)
-    assert twin.get_params() == {"network": NETWORK, "schedule": SCHEDULE, "random_state": 7}
+    assert twin.get_params() == {"network": NETWORK, "schedule": SCHEDULE, "random_state": 7,
+                                 "precision": "float32"}
     twin.set_params(random_state=8)
     assert twin.random_state == 8 and twin.get_params()["random_state"] == 8
 
@@ -111,6 +112,15 @@ def test_twins_are_scikit_learn_classifiers(framework, small_dataset):
                                   probabilities.argmax(axis=1))
     # Better than always predicting the majority class (about 0.76 on Adult).
     assert 0.78 < copy.score(small_dataset.test.X, small_dataset.test.y) <= 1.0
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_float64_twin_computes_in_float64_and_an_unknown_precision_is_refused(framework):
+    twin = twin_class(framework)(NETWORK, SCHEDULE, precision="float64").initialize()
+    assert {value.dtype for value in twin.get_weights().values()} == {np.dtype(np.float64)}
+    assert twin.forward(np.zeros((2, NETWORK.input_shape[0]))).dtype == np.float64
+    with pytest.raises(ValueError, match="precision must be one of float32, float64"):
+        twin_class(framework)(NETWORK, precision="float16").initialize()
 
 
 def test_a_twin_without_a_network_says_so():

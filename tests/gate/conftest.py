@@ -19,12 +19,14 @@ from twinaudit.vocabulary import FRAMEWORKS
 def _make_results() -> dict[str, Any]:
     """A small but complete schema-1 results document."""
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "kind": "twinaudit.results",
         "audit": {"name": "adult"},
         "parity": {
             "step0": {"max_abs_logit_diff": 3e-7, "tolerance": 1e-5, "passed": True},
             "one_step": {"max_rel_param_diff": 2e-8, "tolerance": 1e-6, "passed": True},
+            "proof": {"passed": True, "text": "identical"},
+            "verdict": {"passed": True, "outcome": "equivalent", "text": "PASS: identical"},
             "accuracy": {
                 "by_framework": dict(zip(FRAMEWORKS[:2], (
                     {"mean": 0.851, "std": 0.002, "values": [0.85, 0.853, 0.85]},

@@ -80,8 +80,8 @@ def test_relative_rule_without_baseline_is_an_input_error(make_results) -> None:
 
 def test_results_of_another_schema_version_is_an_input_error(tmp_path: Path, make_results) -> None:
     path = tmp_path / "results.json"
-    path.write_text(json.dumps(make_results() | {"schema_version": 2}), encoding="utf-8")
-    with pytest.raises(GateInputError, match=r"results\.json.*schema_version is 2"):
+    path.write_text(json.dumps(make_results() | {"schema_version": 3}), encoding="utf-8")
+    with pytest.raises(GateInputError, match=r"results\.json.*schema_version is 3"):
         load_document(path)
 
 

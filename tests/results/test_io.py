@@ -57,19 +57,19 @@ def test_a_directory_target_is_named_as_such(tmp_path):
 
 def test_the_reader_checks_types_after_kind_and_version(tmp_path):
     path = tmp_path / "results.json"
-    path.write_text(to_json({"schema_version": 1, "kind": "twinaudit.results",
+    path.write_text(to_json({"schema_version": 2, "kind": "twinaudit.results",
                              "twins": [{"framework": "torch", "seed": None}]}))
     with pytest.raises(InputError) as raised:
         read_results(path)
     assert str(raised.value) == f"{path}: $.twins[0].seed: expected an integer, got null"
     # Kind and version come first, in their own words.
-    path.write_text(json.dumps({"schema_version": 2, "twins": 7}))
-    with pytest.raises(InputError, match="schema_version is 2"):
+    path.write_text(json.dumps({"schema_version": 1, "twins": 7}))
+    with pytest.raises(InputError, match="schema_version is 1"):
         read_results(path)
 
 
 def test_check_results_alone_checks_kind_and_version_only():
     # The gate calls it on documents built in memory, such as a single probe section.
-    check_results({"schema_version": 1, "twins": {"probe": 0.5}}, source="probe")
+    check_results({"schema_version": 2, "twins": {"probe": 0.5}}, source="probe")
     with pytest.raises(InputError, match="kind is 'other'"):
-        check_results({"schema_version": 1, "kind": "other"}, source="probe")
+        check_results({"schema_version": 2, "kind": "other"}, source="probe")

@@ -187,6 +187,6 @@ def test_a_document_deeper_than_any_results_document_is_refused_before_it_is_wal
 def test_a_hand_written_document_with_only_a_version_is_read(tmp_path):
     # The gate's tests and users' partial documents: only schema_version is required.
     path = tmp_path / "minimal.json"
-    path.write_text('{"schema_version": 1, "parity": {"step0": {}, "one_step": {}, '
+    path.write_text('{"schema_version": 2, "parity": {"step0": {}, "one_step": {}, '
                     '"accuracy": {}}}')
     assert read_results(path)["parity"]["step0"] == {}

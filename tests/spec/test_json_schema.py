@@ -8,7 +8,7 @@ import tomllib
 import jsonschema
 import pytest
 
-from twinaudit.results.schema import SECTIONS, json_schema
+from twinaudit.results.schema import SCHEMA_VERSION, SECTIONS, json_schema
 from twinaudit.spec import SECTIONS as SPEC_SECTIONS
 from twinaudit.spec.json_schema import audit_schema
 
@@ -60,11 +60,12 @@ def test_a_real_results_file_is_valid_and_a_foreign_section_is_not():
     with pytest.raises(jsonschema.ValidationError):
         check.validate({**results, "extra": 1})
     with pytest.raises(jsonschema.ValidationError):
-        check.validate({**results, "schema_version": 2})
+        check.validate({**results, "schema_version": SCHEMA_VERSION + 1})
 
 
-@pytest.mark.parametrize("document, title", [("audit", "twinaudit audit definition"),
-                                             ("results", "twinaudit results (schema 1)")])
+@pytest.mark.parametrize("document, title", [
+    ("audit", "twinaudit audit definition"),
+    ("results", f"twinaudit results (schema {SCHEMA_VERSION})")])
 def test_the_schema_command_prints_each_schema(document, title):
     from typer.testing import CliRunner
 

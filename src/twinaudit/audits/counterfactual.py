@@ -21,6 +21,7 @@ import numpy as np
 
 from twinaudit.audits.seed_noise import compare_frameworks
 from twinaudit.fairness.counts import percentile_interval
+from twinaudit.spec.sections import EQUIVALENCE_MARGINS
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,13 @@ def group_gaps(scores: np.ndarray, template_index: np.ndarray, group_index: np.n
 
 def counterfactual_audit(twins: dict, tokenizer, *, n_resamples: int = 1000,
                          confidence: float = 0.95, random_state: int = 0,
-                         templates: Templates | None = None) -> dict[str, Any]:
+                         templates: Templates | None = None,
+                         margin: float = EQUIVALENCE_MARGINS["disparity"],
+                         alpha: float = 0.05) -> dict[str, Any]:
     """The counterfactual section of results.json, for every (framework, seed) twin.
+
+    The twins' spreads (a gap between group scores) are compared pairwise over seeds at the
+    ``disparity`` margin (:func:`twinaudit.audits.seed_noise.compare_frameworks`).
 
     Returns
     -------
@@ -136,6 +142,7 @@ def counterfactual_audit(twins: dict, tokenizer, *, n_resamples: int = 1000,
             }
             spreads.setdefault(framework, []).append(figures["spread"])
         if len(frameworks) == 2 and all(spreads.get(framework) for framework in frameworks):
-            entry["spread"] = compare_frameworks(spreads, frameworks)
+            entry["spread"] = compare_frameworks(spreads, frameworks, margin=margin,
+                                                 alpha=alpha)
         section["categories"][category] = entry
     return section

@@ -1,12 +1,14 @@
 """The parity audit: evidence that the two twins were built and trained identically.
 
-Three levels, from exact to statistical:
-1. step 0 — both twins hold the same numpy-drawn weights, so their outputs on the test set
-   (logits, or an autoencoder's reconstructions) must agree to float32 rounding (max |Δ|);
-2. one step — after exactly one optimizer step on the same batch with the same weights, the
-   parameters must agree to float32 rounding (max relative difference per tensor);
-3. training — later, float rounding grows chaotically, so the twins' divergence per epoch is
-   recorded and their final accuracy gap is judged against the seed-to-seed spread.
+Three layers, from exact to statistical (docs/architecture.md has the formulas):
+
+1. **arithmetic** (:mod:`twinaudit.audits.proof`) — step-0 outputs, loss gradients, one and
+   five optimizer steps, run in float64 (identical settings agree to ~1e-15, the verdict) and
+   in float32 (judged against each framework's own float32 rounding, tensor by tensor);
+2. **training drift** (:mod:`twinaudit.audits.chaos`) — the twins' divergence per epoch
+   against one framework's divergence from itself when started one ulp away;
+3. **outcomes** (:mod:`twinaudit.audits.seed_noise`) — accuracy (or reconstruction error)
+   per seed, the paired differences' interval and a TOST equivalence verdict at a margin.
 """
 
 from __future__ import annotations
@@ -15,116 +17,54 @@ from typing import Any
 
 import numpy as np
 
+from twinaudit.audits.chaos import chaos_envelope, divergence
+from twinaudit.audits.equivalence import margin_for
+from twinaudit.audits.proof import prove, summarise
 from twinaudit.audits.seed_noise import compare_frameworks
-from twinaudit.families import STEP0_TOLERANCE
-from twinaudit.frameworks import Twin, twin_class
-from twinaudit.frameworks.schedule import Schedule, batch_order, batch_weights
+from twinaudit.frameworks import Twin
+from twinaudit.frameworks.schedule import Schedule
 from twinaudit.nets import Network
-
-ONE_STEP_TOLERANCE = 1e-6
-#: A pair of framework names: (reference, other).
-Pair = tuple[str, str]
-
-
-def max_relative_difference(reference: dict[str, np.ndarray],
-                            other: dict[str, np.ndarray]) -> dict[str, float]:
-    """Per tensor, max |a − b| / max |a|: float rounding relative to the tensor's scale.
-
-    Scaling by the tensor's largest entry rather than element-wise keeps entries that are
-    (nearly) zero — a fresh bias — from turning rounding noise into huge ratios.
-    """
-    differences = {}
-    for name, value in reference.items():
-        scale = max(float(np.abs(value).max()), np.finfo(np.float32).tiny)
-        differences[name] = float(np.abs(value - other[name]).max() / scale)
-    return differences
-
-
-def step0_difference(network: Network, seed: int, X: np.ndarray, frameworks: Pair) -> float:
-    """Max |Δ output| (logits or reconstruction) between freshly initialised twins on ``X``."""
-    logits = [twin_class(fw)(network, random_state=seed).initialize().forward(X)
-              for fw in frameworks]
-    return float(np.abs(logits[0] - logits[1]).max())
-
-
-def one_step_difference(network: Network, schedule: Schedule, seed: int, X: np.ndarray,
-                        y: np.ndarray, sample_weight: np.ndarray,
-                        frameworks: Pair) -> dict[str, float]:
-    """Per-tensor max relative parameter difference after one step on epoch 0's first batch.
-
-    Dropout is switched off for this check: each framework draws its own masks, so with
-    dropout on the step would differ by design, not by a bug.
-    """
-    rows = batch_order(seed, 0, len(y), schedule.batch_size)[0]
-    weights = batch_weights(sample_weight[rows])
-    after = []
-    for framework in frameworks:
-        twin = twin_class(framework)(network.without_dropout(), schedule, random_state=seed)
-        twin.initialize().train_step(X[rows], y[rows], weights)
-        after.append(twin.get_weights())
-    return max_relative_difference(after[0], after[1])
-
-
-def divergence(reference_twin: Twin, other_twin: Twin, X: np.ndarray) -> list[dict]:
-    """Per epoch both twins completed: relative parameter distance and logit distance on X."""
-    probes = [type(twin)(reference_twin.network, random_state=0).initialize()
-              for twin in (reference_twin, other_twin)]
-    curve = []
-    # strict=False on purpose: the twins may have completed different numbers of epochs; the
-    # curve covers the epochs both completed.
-    pairs = zip(reference_twin.history_["snapshots"], other_twin.history_["snapshots"],
-                strict=False)
-    for epoch, (reference_weights, other_weights) in enumerate(pairs):
-        reference_flat = np.concatenate([v.ravel() for v in reference_weights.values()])
-        other_flat = np.concatenate([other_weights[k].ravel() for k in reference_weights])
-        probes[0].set_weights(reference_weights)
-        probes[1].set_weights(other_weights)
-        gap = np.abs(probes[0].forward(X) - probes[1].forward(X))
-        curve.append({
-            "epoch": epoch,
-            "parameter_distance": float(np.linalg.norm(reference_flat - other_flat)
-                                        / np.linalg.norm(reference_flat)),
-            "max_abs_logit_diff": float(gap.max()),
-            "mean_abs_logit_diff": float(gap.mean()),
-        })
-    return curve
+from twinaudit.spec import ParitySection
 
 
 def parity_audit(twins: dict[tuple[str, int], Twin], *, network: Network, schedule: Schedule,
-                 train: tuple[np.ndarray, np.ndarray, np.ndarray],
-                 test: tuple[np.ndarray, np.ndarray], frameworks: Pair,
-                 step0_tolerance: float = STEP0_TOLERANCE) -> dict:
+                 train: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+                 validation: tuple[np.ndarray, np.ndarray],
+                 test: tuple[np.ndarray, np.ndarray], frameworks: tuple[str, str],
+                 settings: ParitySection | None = None) -> dict:
     """The whole parity section of results.json.
 
     Parameters
     ----------
     twins : dict of (framework, seed) to fitted Twin
         Both frameworks of the pair for every seed.
+    train : (X, y, sample_weight or None)
+        Exactly what the twins were fitted on (the proof's steps and the envelope use it).
+    validation, test : (X, y)
+        The validation split the twins early-stopped on, and the test split.
     frameworks : (reference, other)
-        The two frameworks compared.
-    step0_tolerance : float
-        The network family's step-0 tolerance (looser for recurrent networks).
-    train : (X, y, sample_weight)
-        The training data the twins were fitted on (for the one-step check).
-    test : (X, y)
+    settings : ParitySection
+        Margins, alpha, how many seeds the arithmetic proof runs on (the first ones), and
+        whether to draw the chaos envelope.
 
     For a reconstruction (autoencoder) there is no accuracy: ``accuracy`` and
-    ``prediction_agreement`` keep their shape with undefined (None) values, and the twins'
-    mean test reconstruction error is compared instead (``reconstruction_error``).
+    ``prediction_agreement`` keep their shape with undefined values, and the twins' mean test
+    reconstruction error is compared instead (``reconstruction_error``).
     """
+    settings = settings or ParitySection()
     X_test, y_test = test
     seeds = sorted({seed for _, seed in twins})
-    per_seed: list[dict[str, Any]] = []
     reference, other = frameworks
+    proven = seeds[:settings.proof_seeds]
+    per_seed: list[dict[str, Any]] = []
     for seed in seeds:
-        one_step = one_step_difference(network, schedule, seed, *train, frameworks)
-        row: dict[str, Any] = {
-            "seed": seed,
-            "step0_max_abs_logit_diff": step0_difference(network, seed, X_test, frameworks),
-            "one_step_max_rel_param_diff": max(one_step.values()),
-            "one_step_per_parameter": one_step,
-            "divergence": divergence(twins[(reference, seed)], twins[(other, seed)], X_test),
-        }
+        row: dict[str, Any] = {"seed": seed}
+        if seed in proven:
+            # Dropout off: each framework draws its own masks, so with dropout on the twins
+            # would differ by design, not by a bug.
+            row["proof"] = prove(network.without_dropout(), schedule, seed, X_test=X_test,
+                                 train=train, frameworks=frameworks)
+        row["divergence"] = divergence(twins[(reference, seed)], twins[(other, seed)], X_test)
         if network.task.is_classifier:
             predictions = {fw: twins[(fw, seed)].predict(X_test) for fw in frameworks}
             row["accuracy"] = {fw: float((p == y_test).mean()) for fw, p in predictions.items()}
@@ -137,24 +77,46 @@ def parity_audit(twins: dict[tuple[str, int], Twin], *, network: Network, schedu
                 fw: float(twins[(fw, seed)].decision_function(X_test).mean())
                 for fw in frameworks}
         per_seed.append(row)
-    step0 = max(row["step0_max_abs_logit_diff"] for row in per_seed)
-    one_step = max(row["one_step_max_rel_param_diff"] for row in per_seed)
+
+    def compare(key: str, family: str) -> dict[str, Any]:
+        values = {fw: [row[key][fw] for row in per_seed] for fw in frameworks}
+        margin = margin_for(family, settings.margins_with_defaults, values[reference])
+        return compare_frameworks(values, frameworks, margin=margin, alpha=settings.alpha)
+
     agreement = [row["prediction_agreement"] for row in per_seed
                  if row["prediction_agreement"] is not None]
-    section = {
-        "step0": {"max_abs_logit_diff": step0, "tolerance": step0_tolerance,
-                  "passed": step0 <= step0_tolerance},
-        "one_step": {"max_rel_param_diff": one_step, "tolerance": ONE_STEP_TOLERANCE,
-                     "passed": one_step <= ONE_STEP_TOLERANCE,
-                     "dropout_disabled": network.has_dropout},
-        "accuracy": compare_frameworks({fw: [row["accuracy"][fw] for row in per_seed]
-                                        for fw in frameworks}, frameworks),
+    proof = summarise([row["proof"] for row in per_seed if "proof" in row])
+    section: dict[str, Any] = {
+        "proof": proof,
+        "chaos": chaos_envelope(twins[(reference, seeds[0])], twins[(other, seeds[0])],
+                                train=train, validation=validation, X_test=X_test)
+        if settings.chaos_envelope else None,
+        "accuracy": compare("accuracy", "accuracy"),
         "prediction_agreement": {"mean": float(np.mean(agreement)) if agreement else None,
                                  "min": float(np.min(agreement)) if agreement else None},
+        "dropout_disabled": network.has_dropout,
         "per_seed": per_seed,
     }
+    outcome = "accuracy"
     if not network.task.is_classifier:
-        section["reconstruction_error"] = compare_frameworks(
-            {fw: [row["reconstruction_error"][fw] for row in per_seed]
-             for fw in frameworks}, frameworks)
+        section["reconstruction_error"] = compare("reconstruction_error",
+                                                  "reconstruction_error")
+        outcome = "reconstruction_error"
+    section["verdict"] = verdict(proof, section["chaos"], section[outcome], outcome)
     return section
+
+
+def verdict(proof: dict, chaos: dict | None, outcome: dict, name: str) -> dict[str, Any]:
+    """The parity verdict in words: the proof, the envelope and the outcome's equivalence.
+
+    The twins fail parity when the arithmetic proof fails, when their drift leaves the chaos
+    envelope, or when the outcome is shown *different*; an *undecided* outcome is said as
+    such (with the seeds it needs) and does not fail: it is no evidence of a difference.
+    """
+    passed = (proof["passed"] and (chaos is None or chaos["inside"])
+              and outcome["verdict"] != "different")
+    words = [proof["text"]] + ([chaos["text"]] if chaos else []) + \
+        [f"{name.replace('_', ' ')} {outcome['text']}"]
+    return {"passed": passed, "outcome": outcome["verdict"],
+            "text": ("PASS: " if passed else "FAIL: ") + "; ".join(
+                text.removeprefix("FAIL: ") for text in words)}

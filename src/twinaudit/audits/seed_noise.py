@@ -1,4 +1,11 @@
-"""The twin-vs-twin rule: is a gap between frameworks larger than the seed-to-seed spread?"""
+"""The twin-vs-twin rule: are two frameworks' values of one metric equivalent over the seeds?
+
+The twins share seeds, so the values of seed ``s`` form a pair and the question is answered
+on the paired differences (:func:`twinaudit.audits.equivalence.paired_equivalence`): their
+mean with a (1 − 2α) confidence interval and a TOST equivalence verdict at the metric
+family's margin — "equivalent within ±m", "undecided (n more seeds needed)" or "different".
+Each framework's seed-to-seed spread is reported with its own interval beside it.
+"""
 
 from __future__ import annotations
 
@@ -7,48 +14,38 @@ from typing import Any
 
 import numpy as np
 
+from twinaudit.audits.equivalence import paired_equivalence, seed_spread
+
 
 def compare_frameworks(values: Mapping[str, Sequence[float | None]],
-                       frameworks: tuple[str, str], *,
-                       noise_multiplier: float = 2.0) -> dict:
-    """Per framework, mean and seed spread of one figure; the framework gap judged against it.
+                       frameworks: tuple[str, str], *, margin: float,
+                       alpha: float = 0.05) -> dict[str, Any]:
+    """Per framework, the seed spread of one figure; between them, the paired verdict.
 
-    The frameworks agree *within seed noise* when ``|mean(first) − mean(second)| <=
-    noise_multiplier × pooled seed standard deviation`` (the two-sample t-test's pooled
-    standard deviation of the per-seed values). The gap is thus compared with how much one
-    framework moves when only the seed changes. Undefined values (None or NaN) are left out;
-    fewer than two seeds in a framework gives a verdict of None with a reason, never a yes.
+    Parameters
+    ----------
+    values : mapping of framework to per-seed values
+        Both lists in the same seed order (pairs: seed ``s`` of each framework). Undefined
+        values (None or NaN) drop their pair.
+    margin : float
+        The equivalence margin, in the metric's units.
 
     Returns
     -------
     dict
-        ``{"by_framework": {framework: {"values", "mean", "std", "min", "max", "n_seeds"}},
-        "difference", "pooled_seed_std", "threshold", "within_seed_noise", "reason"}``.
+        ``{"by_framework": {framework: {"values", "mean", "sd", "sd_interval", "min", "max",
+        "n_seeds", ...}}, "difference", "paired", "verdict", "text"}``: ``paired`` is
+        :func:`paired_equivalence`'s result, ``verdict`` and ``text`` are its verdict and
+        sentence, ``difference`` the mean paired difference (first − second).
     """
     by_framework: dict[str, dict[str, Any]] = {}
     for framework in frameworks:
-        defined = np.array([v for v in values[framework] if v is not None and not np.isnan(v)],
-                           dtype=np.float64)
-        by_framework[framework] = {
-            "values": defined.tolist(),
-            "mean": float(defined.mean()) if defined.size else None,
-            "std": float(defined.std(ddof=1)) if defined.size > 1 else None,
-            "min": float(defined.min()) if defined.size else None,
-            "max": float(defined.max()) if defined.size else None,
-            "n_seeds": int(defined.size),
-        }
-    first, second = (by_framework[framework] for framework in frameworks)
-    entry: dict[str, Any] = {"by_framework": by_framework, "difference": None,
-                             "pooled_seed_std": None, "threshold": None,
-                             "within_seed_noise": None, "reason": None}
-    if first["mean"] is not None and second["mean"] is not None:
-        entry["difference"] = first["mean"] - second["mean"]
-    if first["n_seeds"] < 2 or second["n_seeds"] < 2:
-        entry["reason"] = "needs the value from at least two seeds in each framework"
-        return entry
-    degrees = first["n_seeds"] + second["n_seeds"] - 2
-    pooled = float(np.sqrt(((first["n_seeds"] - 1) * first["std"] ** 2
-                            + (second["n_seeds"] - 1) * second["std"] ** 2) / degrees))
-    entry.update(pooled_seed_std=pooled, threshold=noise_multiplier * pooled,
-                 within_seed_noise=bool(abs(entry["difference"]) <= noise_multiplier * pooled))
-    return entry
+        spread = seed_spread(values[framework], level=1 - 2 * alpha)
+        defined = np.asarray(spread["values"], dtype=np.float64)
+        by_framework[framework] = {**spread,
+                                   "min": float(defined.min()) if defined.size else None,
+                                   "max": float(defined.max()) if defined.size else None}
+    paired = paired_equivalence(values[frameworks[0]], values[frameworks[1]], margin=margin,
+                                alpha=alpha)
+    return {"by_framework": by_framework, "difference": paired["mean"], "paired": paired,
+            "verdict": paired["verdict"], "text": paired["text"]}

@@ -49,6 +49,7 @@ from twinaudit.fairness.counts import (
     percentile_interval,
     stratified_bootstrap,
 )
+from twinaudit.spec.sections import EQUIVALENCE_MARGINS
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike
@@ -655,66 +656,74 @@ def summarise_across_seeds(
     runs: Sequence[Mapping[str, Any]],
     *,
     frameworks: tuple[str, str],
-    noise_multiplier: float = 2.0,
+    margins: Mapping[str, float] = EQUIVALENCE_MARGINS,
+    alpha: float = 0.05,
 ) -> dict[str, Any]:
-    """Mean and seed spread per framework of every disparity, and the framework gap.
+    """Seed spread per framework of every disparity, and the paired equivalence verdict.
 
-    The rule: the frameworks agree *within seed noise* on a disparity when
-    ``|mean(first) − mean(second)| <= noise_multiplier × pooled seed standard deviation``,
-    where the pooled standard deviation is that of the two-sample t-test,
-    ``sqrt(((n1 − 1)·s1² + (n2 − 1)·s2²) / (n1 + n2 − 2))`` with sample standard deviations
-    ``s`` over seeds. The gap is thus compared with how much one framework moves when only the
-    seed changes, not with the (smaller) standard error of the mean. Fewer than two seeds in a
-    framework gives ``None`` with a reason; seeds where the value is undefined are left out.
+    The twins of one seed share it, so each metric is judged on the per-seed paired
+    differences first − second (:func:`twinaudit.audits.seed_noise.compare_frameworks`): their
+    mean, its (1 − 2·alpha) interval, and a TOST verdict at the metric family's margin —
+    ``ratio`` for ratios (disparate impact and the ``*_ratio`` disparities), ``disparity``
+    for the other disparities, ``accuracy`` for the overall rates. Seeds where the value is
+    undefined drop their pair.
 
     Parameters
     ----------
     runs : sequence of dict
         One ``{"framework": str, "seed": int, "audit": dict}`` per trained twin, where
-        ``audit`` is a :func:`fairness_audit` result.
+        ``audit`` is a :func:`fairness_audit` result; both frameworks must have the same seeds.
     frameworks : (str, str)
         The two frameworks compared; the gap is first minus second.
-    noise_multiplier : float, default 2.0
-        How many pooled seed standard deviations a gap may reach and still count as noise.
+    margins : mapping of metric family to margin
+    alpha : float
 
     Returns
     -------
     dict
-        ``{"rule", "frameworks", "noise_multiplier", "seeds", "overall", "group_sets"}``;
-        ``group_sets[name][disparity]`` and ``overall[metric]`` are ``{"by_framework":
-        {framework: {"mean", "std", "min", "max", "n_seeds"}}, "difference",
-        "pooled_seed_std", "threshold", "within_seed_noise", "reason"}``.
+        ``{"rule", "frameworks", "alpha", "seeds", "overall", "group_sets"}``;
+        ``group_sets[name][disparity]`` and ``overall[metric]`` are ``compare_frameworks``
+        results.
     """
     audits = _audits_by_framework(runs, frameworks)
     first_audit = audits[frameworks[0]][0]
 
-    def compare(extract) -> dict[str, Any]:
+    def compare(extract, family: str) -> dict[str, Any]:
         values = {framework: [extract(audit) for audit in audits[framework]]
                   for framework in frameworks}
-        return compare_frameworks(values, frameworks, noise_multiplier=noise_multiplier)
+        return compare_frameworks(values, frameworks, margin=margins[family], alpha=alpha)
 
     group_sets = {
         name: {
             disparity: compare(lambda audit, n=name, d=disparity:
-                               audit["group_sets"][n]["disparities"][d]["value"])
+                               audit["group_sets"][n]["disparities"][d]["value"],
+                               disparity_family(disparity))
             for disparity in DISPARITIES
         }
         for name in first_audit["group_sets"]
     }
     overall = {
-        metric: compare(lambda audit, m=metric: audit["overall"]["metrics"][m]["value"])
+        metric: compare(lambda audit, m=metric: audit["overall"]["metrics"][m]["value"],
+                        "accuracy")
         for metric in GROUP_METRICS
     }
     return {
-        "rule": f"|mean({frameworks[0]}) - mean({frameworks[1]})| <= {noise_multiplier:g} x "
-                "pooled seed standard deviation",
+        "rule": f"paired TOST equivalence of {frameworks[0]} - {frameworks[1]} over seeds "
+                f"({1 - 2 * alpha:.0%} CI inside the family's margin)",
         "frameworks": list(frameworks),
-        "noise_multiplier": float(noise_multiplier),
-        "seeds": {framework: [run["seed"] for run in runs if run["framework"] == framework]
+        "alpha": float(alpha),
+        "seeds": {framework: sorted(run["seed"] for run in runs
+                                    if run["framework"] == framework)
                   for framework in frameworks},
         "overall": overall,
         "group_sets": group_sets,
     }
+
+
+def disparity_family(disparity: str) -> str:
+    """The margin family of a disparity: ``ratio`` for ratios, ``disparity`` otherwise."""
+    return "ratio" if disparity.endswith("_ratio") or disparity == "disparate_impact" \
+        else "disparity"
 
 
 def _audits_by_framework(
@@ -731,10 +740,19 @@ def _audits_by_framework(
         if (framework, run.get("seed")) in seen:
             raise FairnessInputError(f"run {framework} seed {run.get('seed')!r} is listed twice")
         seen.add((framework, run.get("seed")))
-        audits[framework].append(run["audit"])
+    # Paired by seed: each framework's audits in seed order, and the same seeds in both.
+    ordered = sorted(runs, key=lambda run: run["seed"])
+    for run in ordered:
+        audits[run["framework"]].append(run["audit"])
+
     for framework, found in audits.items():
         if not found:
             raise FairnessInputError(f"no run of framework {framework!r}; expected at least one")
+    seeds = [sorted(run["seed"] for run in runs if run["framework"] == framework)
+             for framework in frameworks]
+    if seeds[0] != seeds[1]:
+        raise FairnessInputError(f"the frameworks' seeds differ ({seeds[0]} and {seeds[1]}); "
+                                 "paired statistics need the same seeds in both")
     names = [sorted(audit["group_sets"]) for found in audits.values() for audit in found]
     if any(found != names[0] for found in names):
         raise FairnessInputError("runs audit different group sets; expected the same in every run")

@@ -63,7 +63,9 @@ def fairness_by_twin(predictions: pd.DataFrame, spec: AuditSpec,
     # The summary compares the frameworks of a pair (the first listed is the reference).
     pair = tuple(spec.training.frameworks)
     if len(pair) == 2 and set(twins) >= set(pair):
-        result["summary"] = summarise_across_seeds(runs, frameworks=pair)
+        result["summary"] = summarise_across_seeds(
+            runs, frameworks=pair, margins=spec.parity.margins_with_defaults,
+            alpha=spec.parity.alpha)
     return result
 
 

@@ -154,13 +154,11 @@ def threshold_optimizer_predictions(
         raise FairnessInputError(
             f"constraints must be 'demographic_parity' or 'equalized_odds'; got {constraints!r}"
         )
-    labels = validate_binary("validation_y_true", validation_y_true)
+    labels, validation_groups, test_groups = _threshold_groups(
+        validation_y_true, validation_sensitive_features, test_sensitive_features, columns)
     scores = validate_scores(validation_score, len(labels))
     test_scores = np.asarray(test_score, dtype=float).reshape(-1)
-    test_scores = validate_scores(test_scores, len(test_scores))
-    validation_groups = _group_labels(validation_sensitive_features, columns, len(labels))
-    test_groups = _group_labels(test_sensitive_features, columns, len(test_scores))
-    _check_no_unseen_groups(validation_groups, test_groups)
+    test_scores = validate_scores(test_scores, len(test_groups))
     optimizer = ThresholdOptimizer(
         estimator=_ScoreAsPrediction(), constraints=constraints, objective="accuracy_score",
         prefit=True, predict_method="predict",
@@ -172,25 +170,41 @@ def threshold_optimizer_predictions(
     return np.asarray(predictions, dtype=np.intp)
 
 
-def check_thresholds_possible(validation_sensitive_features: Any, test_sensitive_features: Any,
-                              columns: Sequence[str]) -> None:
-    """Raise :class:`FairnessInputError` when a test group has no validation rows.
+def check_thresholds_possible(validation_y_true: Any, validation_sensitive_features: Any,
+                              test_sensitive_features: Any, columns: Sequence[str]) -> None:
+    """Raise :class:`FairnessInputError` when ThresholdOptimizer could not be fitted.
 
-    ThresholdOptimizer fits one threshold per validation group, so such a group could not be
-    post-processed; the pipeline calls this before any training, so the run stops at once.
+    It fits one threshold per validation group from both labels' scores, so a test group
+    without validation rows, or a validation group whose rows all carry one label (fairlearn:
+    "Degenerate labels"), could not be post-processed. The pipeline calls this before any
+    training, so the run stops at once rather than after the twins trained.
     """
-    _check_no_unseen_groups(
-        _group_labels(validation_sensitive_features, columns, len(validation_sensitive_features)),
-        _group_labels(test_sensitive_features, columns, len(test_sensitive_features)))
+    _threshold_groups(validation_y_true, validation_sensitive_features,
+                      test_sensitive_features, columns)
 
 
-def _check_no_unseen_groups(validation_groups: np.ndarray, test_groups: np.ndarray) -> None:
+def _threshold_groups(validation_y_true: Any, validation_sensitive_features: Any,
+                      test_sensitive_features: Any, columns: Sequence[str]
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validation labels and both splits' group labels, checked as ThresholdOptimizer needs."""
+    labels = validate_binary("validation_y_true", validation_y_true)
+    validation_groups = _group_labels(validation_sensitive_features, columns, len(labels))
+    test_groups = _group_labels(test_sensitive_features, columns,
+                                len(test_sensitive_features))
     unseen = sorted(set(test_groups) - set(validation_groups))
     if unseen:
         raise FairnessInputError(
             f"test group {unseen[0]!r} does not occur in the validation split; "
             "ThresholdOptimizer has no threshold for it"
         )
+    for group in sorted(set(validation_groups)):
+        present = np.unique(labels[validation_groups == group])
+        if len(present) < 2:
+            raise FairnessInputError(
+                f"validation group {group!r} has label {int(present[0])} only "
+                f"({int((validation_groups == group).sum())} rows); ThresholdOptimizer needs "
+                "both labels in every group")
+    return labels, validation_groups, test_groups
 
 
 def _group_labels(frame: Any, columns: Sequence[str], n_rows: int) -> np.ndarray:

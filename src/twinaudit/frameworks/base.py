@@ -41,6 +41,10 @@ GradientFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 RawGradients = Callable[[np.ndarray, "int | None"], tuple[np.ndarray, np.ndarray]]
 
 
+#: The float types a twin can compute in.
+PRECISIONS = ("float32", "float64")
+
+
 def _is_classifier(twin: Twin) -> bool:
     return twin.network is not None and twin.network.task.is_classifier
 
@@ -56,6 +60,10 @@ class Twin(BaseEstimator):
         The training settings; defaults to ``Schedule()``.
     random_state : int
         Seeds the initial weights and the batch order; equal seeds give identical twins.
+    precision : {"float32", "float64"}
+        The float type of parameters, activations and loss. Audits train in float32; the
+        parity proof also runs both twins in float64, where identical settings agree to
+        ~1e-12 and any real difference stands out (:mod:`twinaudit.audits.parity`).
 
     Attributes
     ----------
@@ -68,28 +76,35 @@ class Twin(BaseEstimator):
     framework: ClassVar[str]
 
     def __init__(self, network: Network | None = None, schedule: Schedule | None = None,
-                 random_state: int = 0):
+                 random_state: int = 0, precision: str = "float32"):
         self.network = network
         self.schedule = schedule
         self.random_state = random_state
+        self.precision = precision
 
     # -- the shared part -------------------------------------------------------------------
 
-    def initialize(self) -> Twin:
-        """Build the network with the numpy-drawn initial weights of ``random_state``."""
+    def initialize(self, weights: dict[str, np.ndarray] | None = None) -> Twin:
+        """Build the network with the numpy-drawn initial weights of ``random_state`` (or with
+        ``weights``: the parity proof's chaos envelope starts a twin one ulp away)."""
         # Every use of a twin starts here (fit, load): the one place a missing network is
         # reported; the methods after it only narrow the type.
         if self.network is None:
             raise ValueError(f"{type(self).__name__}(network=...) is required: a twin is built "
                              "from a network spec (twinaudit.nets)")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; "
+                             f"got {self.precision!r}")
         if self.network.task.is_classifier:
             self.classes_ = np.arange(self.network.output_size)
         self.n_features_in_ = int(np.prod(self.network.input_shape))
-        self._build(initial_weights(self.network, self.random_state))
+        self._build(initial_weights(self.network, self.random_state) if weights is None
+                    else weights)
         return self
 
     def fit(self, X, y=None, sample_weight=None, *, validation=None,
-            on_epoch: EpochCallback | None = None) -> Twin:
+            on_epoch: EpochCallback | None = None,
+            initial: dict[str, np.ndarray] | None = None) -> Twin:
         """Train from the initial weights with the shared schedule.
 
         Parameters
@@ -101,25 +116,46 @@ class Twin(BaseEstimator):
             Row weights; the loss of a batch is sum(w·l) / sum(w) in both frameworks.
         validation : (X, y), optional
             For the per-epoch validation loss and early stopping.
+        initial : dict of str to ndarray, optional
+            Start from these weights (canonical layout) instead of the seed's draw; the batch
+            order still follows ``random_state``.
         """
         assert self.network is not None, "the twin has no network"
-        X = np.asarray(X, dtype=self.network.input_dtype)
+        X = np.asarray(X, dtype=self.input_dtype)
         # The shared schedule indexes y alongside X; a reconstruction ignores it.
         y = np.zeros(len(X), np.int64) if y is None else np.asarray(y, dtype=np.int64)
         if len(X) != len(y):
             raise ValueError("X and y must have the same number of rows")
         if sample_weight is not None:
-            sample_weight = np.asarray(sample_weight, dtype=np.float32)
+            sample_weight = np.asarray(sample_weight, dtype=self.precision)
             if len(sample_weight) != len(y):
                 raise ValueError("sample_weight must have one entry per row of X")
             if np.any(sample_weight < 0) or not np.all(np.isfinite(sample_weight)):
                 raise ValueError("sample_weight must be finite and non-negative")
-        self.initialize()
+        self.initialize(initial)
         self.history_ = run_schedule(
             self, X, y, sample_weight, schedule=self.schedule or Schedule(),
             seed=self.random_state, validation=validation, on_epoch=on_epoch,
         )
         return self
+
+    @property
+    def input_dtype(self) -> str:
+        """What the network is fed: token ids stay integers, anything else is ``precision``."""
+        assert self.network is not None, "the twin has no network"
+        if np.issubdtype(np.dtype(self.network.input_dtype), np.integer):
+            return self.network.input_dtype
+        return self.precision
+
+    def loss_gradients(self, X: np.ndarray, y: np.ndarray,
+                       batch_weight: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """The gradient of :meth:`train_step`'s loss for every trainable parameter, in the
+        canonical layout, without taking the step (the parity proof compares them)."""
+        assert self.network is not None, "the twin has no network"
+        return self._loss_gradients(np.asarray(X, dtype=self.input_dtype),
+                                    np.asarray(y, dtype=np.int64),
+                                    None if batch_weight is None
+                                    else np.asarray(batch_weight, dtype=self.precision))
 
     def decision_function(self, X) -> np.ndarray:
         """Logits (n_rows, n_classes), float32; for a reconstruction, each row's mean squared
@@ -252,6 +288,11 @@ class Twin(BaseEstimator):
         The loss is cross-entropy on logits, or a row's mean squared reconstruction error.
         Without weights, the plain mean: the same number, without the multiplications.
         """
+
+    @abstractmethod
+    def _loss_gradients(self, X: np.ndarray, y: np.ndarray,
+                        batch_weight: np.ndarray | None) -> dict[str, np.ndarray]:
+        """See :meth:`loss_gradients`; ``X``, ``y`` and the weights already have their dtypes."""
 
     @abstractmethod
     def forward(self, X) -> np.ndarray:

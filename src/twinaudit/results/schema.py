@@ -33,10 +33,10 @@ from typing import Any
 
 from twinaudit.vocabulary import JSON_SCHEMA_DRAFT
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 RESULTS_KIND = "twinaudit.results"
 
-#: Every top-level key of schema 1, with whether every run writes it and what it holds. The
+#: Every top-level key of schema 2, with whether every run writes it and what it holds. The
 #: optional sections are written by the audits the spec enables (and ``benchmarks`` by
 #: ``twinaudit bench``).
 SECTION_TABLE: dict[str, tuple[bool, str]] = {

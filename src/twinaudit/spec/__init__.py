@@ -17,9 +17,11 @@ from twinaudit.spec.sections import (
     FairnessSection,
     MitigationSection,
     NetworkSection,
+    ParitySection,
     TrainingSection,
 )
 
 __all__ = ["SECTIONS", "AttributionSection", "AuditSection", "AuditSpec", "AuditsSection",
            "BenchmarksSection", "DataSection", "FairnessSection", "MitigationSection",
-           "NetworkSection", "SpecError", "TrainingSection", "load_spec", "spec_from_dict"]
+           "NetworkSection", "ParitySection", "SpecError", "TrainingSection", "load_spec",
+           "spec_from_dict"]

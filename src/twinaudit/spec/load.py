@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from twinaudit.errors import InputError
-from twinaudit.spec.sections import SECTIONS, AuditSpec, NetworkSection
+from twinaudit.spec.sections import EQUIVALENCE_MARGINS, SECTIONS, AuditSpec, NetworkSection
 from twinaudit.toml_files import read_toml
 from twinaudit.vocabulary import (
     ACTIVATIONS,
@@ -176,6 +176,14 @@ def _check_values(spec: AuditSpec) -> None:
         require(os.path.commonpath([workspace, folder]) == workspace, f"audit.{key}",
                 f"a folder inside the audit's workspace {workspace} (a folder elsewhere is given "
                 f"with --{key.replace('_', '-')})", getattr(spec.audit, key))
+    for family, margin in spec.parity.margins.items():
+        require(family in EQUIVALENCE_MARGINS, "parity.margins",
+                f"metric families among {', '.join(EQUIVALENCE_MARGINS)}", family)
+        require(0 < margin <= 1e6, f"parity.margins.{family}", "a margin in (0, 1e6]", margin)
+    require(0 < spec.parity.alpha < 0.5, "parity.alpha", "a number in (0, 0.5)",
+            spec.parity.alpha)
+    require(1 <= spec.parity.proof_seeds <= MAX_SEEDS, "parity.proof_seeds",
+            f"an integer in [1, {MAX_SEEDS}]", spec.parity.proof_seeds)
     require(data.dataset in DATASETS, "data.dataset", f"one of {DATASETS}", data.dataset)
     require(0 < data.validation_fraction < 1, "data.validation_fraction",
             "a number in (0, 1)", data.validation_fraction)

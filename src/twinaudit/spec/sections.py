@@ -158,6 +158,50 @@ class AttributionSection:
     random_state: int = 0
 
 
+#: The default equivalence margin of each metric family (twinaudit.audits.equivalence): how
+#: far apart two twins' mean values may be and still count as the same. Absolute, in the
+#: metric's own units, except where noted.
+EQUIVALENCE_MARGINS: dict[str, float] = {
+    # One percentage point: below the seed-to-seed spread of accuracy on our tabular audits,
+    # and the smallest gap a user would act on.
+    "accuracy": 0.01,
+    # Differences of group rates (demographic parity, equalized odds): a gap of two noisier
+    # group rates, so twice the accuracy margin.
+    "disparity": 0.02,
+    # Disparate impact ratios (min/max group rate): a quarter of the four-fifths rule's 0.2
+    # slack, so a ratio cannot move across the 0.8 line unnoticed.
+    "ratio": 0.05,
+    # Rank correlation of the twins' attributions (in [−1, 1]): well under the gap between
+    # "strong" and "moderate" agreement in the usual reading of Spearman's rho.
+    "attribution_agreement": 0.05,
+    # RELATIVE: a reconstruction error is in the squared units of the data, which differ per
+    # audit, so its margin is this fraction of the reference twin's mean error.
+    "reconstruction_error": 0.05,
+}
+#: Families whose margin is a fraction of the reference twin's mean value.
+RELATIVE_MARGINS = frozenset({"reconstruction_error"})
+
+
+@dataclass(frozen=True)
+class ParitySection:
+    """[parity]: the statistics of the twin proof (the arithmetic layers have no settings)."""
+
+    #: Equivalence margins per metric family, overriding EQUIVALENCE_MARGINS.
+    margins: dict[str, float] = field(default_factory=dict)
+    #: The equivalence test's size: a (1 − 2·alpha) confidence interval (90 % by default).
+    alpha: float = 0.05
+    #: Retrain the reference twin of the first seed one ulp away (one more training run).
+    chaos_envelope: bool = True
+    #: Run the arithmetic proof on this many seeds (the first ones). A difference in settings
+    #: does not depend on the seed, so one is enough to catch it; more exercise more initial
+    #: weights, at ~1.5 s each for the default network.
+    proof_seeds: int = 1
+
+    @property
+    def margins_with_defaults(self) -> dict[str, float]:
+        return {**EQUIVALENCE_MARGINS, **self.margins}
+
+
 @dataclass(frozen=True)
 class BenchmarksSection:
     """[benchmarks]: what ``twinaudit bench`` measures against."""
@@ -185,6 +229,7 @@ class AuditSpec:
     fairness: FairnessSection = field(default_factory=FairnessSection)
     mitigation: MitigationSection = field(default_factory=MitigationSection)
     attribution: AttributionSection = field(default_factory=AttributionSection)
+    parity: ParitySection = field(default_factory=ParitySection)
     benchmarks: BenchmarksSection = field(default_factory=BenchmarksSection)
 
     @property
@@ -244,6 +289,7 @@ SECTIONS: dict[str, type] = {
     "fairness": FairnessSection,
     "mitigation": MitigationSection,
     "attribution": AttributionSection,
+    "parity": ParitySection,
     "benchmarks": BenchmarksSection,
 }
 

@@ -30,6 +30,13 @@ class TorchRuleAdam(keras.optimizers.Adam):
     here, so the two twins take the same step.
     """
 
+    def __init__(self, learning_rate: float = 0.001, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        # Keras keeps the learning rate in a float32 variable, torch as the Python float: in a
+        # float64 step the two would differ by float32's rounding of lr (4.7e-8 relative for
+        # 1e-3), so the step uses the float. (The schedule never changes lr during training.)
+        self.exact_learning_rate = float(learning_rate)
+
     def update_step(self, gradient, variable, learning_rate):
         dtype = variable.dtype
         gradient = ops.cast(_dense(gradient), dtype)
@@ -42,7 +49,8 @@ class TorchRuleAdam(keras.optimizers.Adam):
         beta_2 = ops.convert_to_tensor(self.beta_2, dtype="float64")
         bias_correction_1 = 1 - ops.power(beta_1, step)
         bias_correction_2 = 1 - ops.power(beta_2, step)
-        step_size = ops.cast(ops.cast(learning_rate, "float64") / bias_correction_1, dtype)
+        exact_rate = ops.convert_to_tensor(self.exact_learning_rate, dtype="float64")
+        step_size = ops.cast(exact_rate / bias_correction_1, dtype)
         bias_correction_2_sqrt = ops.cast(ops.sqrt(bias_correction_2), dtype)
         index = self._get_variable_index(variable)
         m, v = self._momentums[index], self._velocities[index]

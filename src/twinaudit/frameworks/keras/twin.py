@@ -60,10 +60,31 @@ class KerasTwin(Twin):
     checkpoint_suffix: ClassVar[str] = ".keras"
     packages: ClassVar[tuple[str, ...]] = ("tensorflow-cpu", "keras")
 
+    @contextmanager
+    def _floatx(self) -> Iterator[None]:
+        """Keras' floatx set to the twin's precision while the model is compiled.
+
+        The compiled loss casts the loss to the floatx of compile time (float32 by default);
+        the L2 penalties are in the weights' dtype. A float64 twin is compiled with floatx
+        float64, so its loss and penalties are float64 and add up.
+        """
+        previous = keras.config.floatx()
+        keras.config.set_floatx(self.precision)
+        try:
+            yield
+        finally:
+            keras.config.set_floatx(previous)
+
     def _build(self, weights: dict[str, np.ndarray]) -> None:
+        with self._floatx():
+            self._build_in_floatx(weights)
+
+    def _build_in_floatx(self, weights: dict[str, np.ndarray]) -> None:
         network = self.network
         assert network is not None, "the twin has no network"
-        self.model_ = keras.Sequential(build_layers(network, l2=network.l2))
+        self.model_ = keras.Sequential(build_layers(network, l2=network.l2,
+                                                    dtype=self.precision,
+                                                    input_dtype=self.input_dtype))
         self._layers = parameterised_layers(self.model_, network)
         self.set_weights(weights)
         schedule = self.schedule or Schedule()
@@ -72,8 +93,11 @@ class KerasTwin(Twin):
                 learning_rate=schedule.learning_rate, beta_1=schedule.beta_1,
                 beta_2=schedule.beta_2, epsilon=schedule.epsilon,
             ),
-            loss=(keras.losses.MeanSquaredError() if network.task.target_is_input
-                  else keras.losses.SparseCategoricalCrossentropy(from_logits=True)),
+            # A loss computes in Keras' floatx (float32) unless told otherwise.
+            loss=(keras.losses.MeanSquaredError(dtype=self.precision)
+                  if network.task.target_is_input
+                  else keras.losses.SparseCategoricalCrossentropy(from_logits=True,
+                                                                  dtype=self.precision)),
             # XLA would fuse ops in its own order; parity runs keep the plain kernels.
             jit_compile=False,
         )
@@ -84,8 +108,10 @@ class KerasTwin(Twin):
         # Keras divides the weighted loss by the batch size: with weights averaging 1 (see
         # train.batch_weights) that is sum(w·l) / sum(w), as in the torch twin.
         assert self.network is not None, "the twin has no network"
+        X = np.asarray(X, dtype=self.input_dtype)
         target = X if self.network.task.target_is_input else y
-        data = (X, target) if batch_weight is None else (X, target, batch_weight)
+        data = (X, target) if batch_weight is None else \
+            (X, target, np.asarray(batch_weight, dtype=self.precision))
         weighted = batch_weight is not None
         if weighted not in self._step_functions:
             self._step_functions[weighted] = self._compiled_step(weighted)
@@ -106,17 +132,35 @@ class KerasTwin(Twin):
 
         network = self.network
         assert network is not None, "the twin has no network"
-        inputs = tf.TensorSpec([None, *network.input_shape], network.input_dtype)
+        inputs = tf.TensorSpec([None, *network.input_shape], self.input_dtype)
         target = inputs if network.task.target_is_input else tf.TensorSpec([None], tf.int64)
         signature = [inputs, target]
         if weighted:
-            signature.append(tf.TensorSpec([None], tf.float32))
+            signature.append(tf.TensorSpec([None], self.precision))
         return tf.function(lambda *data: self.model_.train_step(data),
                            input_signature=signature)
 
+    def _loss_gradients(self, X: np.ndarray, y: np.ndarray,
+                        batch_weight: np.ndarray | None) -> dict[str, np.ndarray]:
+        # The loss train_step minimises (compute_loss adds the L2 terms), differentiated by
+        # TensorFlow's tape: Keras 3 has no backend-neutral gradient call.
+        import tensorflow as tf
+
+        assert self.network is not None, "the twin has no network"
+        target = X if self.network.task.target_is_input else y
+        with tf.GradientTape() as tape:
+            output = self.model_(X, training=True)
+            loss = self.model_.compute_loss(x=X, y=target, y_pred=output,
+                                            sample_weight=batch_weight, training=True)
+        variables = {f"{name}.{variable.name}": variable for name, layer in self._layers.items()
+                     for variable in layer.trainable_weights}
+        gradients = tape.gradient(loss, list(variables.values()))
+        return {name: ops.convert_to_numpy(tf.convert_to_tensor(gradient)).copy()
+                for name, gradient in zip(variables, gradients, strict=True)}
+
     def forward(self, X) -> np.ndarray:
         assert self.network is not None, "the twin has no network"
-        X = np.asarray(X, dtype=self.network.input_dtype)
+        X = np.asarray(X, dtype=self.input_dtype)
         return np.concatenate([
             ops.convert_to_numpy(self.model_(X[start:start + _INFERENCE_ROWS], training=False))
             for start in range(0, max(len(X), 1), _INFERENCE_ROWS)

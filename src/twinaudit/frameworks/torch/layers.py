@@ -139,13 +139,25 @@ def _kind(name: str) -> str:
     return name.rsplit("_", 1)[0]
 
 
-def get_parameters(named_modules: dict[str, nn.Module]) -> dict[str, np.ndarray]:
-    """All parameters in the canonical layout, as numpy copies."""
+def get_parameters(named_modules: dict[str, nn.Module], *,
+                   gradients: bool = False) -> dict[str, np.ndarray]:
+    """All parameters (or, with ``gradients``, their gradients) in the canonical layout, as
+    numpy copies in the parameters' own dtype.
+
+    A parameter out of training (the LSTM's ``bias_hh``) has no gradient: it counts as zero,
+    so the LSTM's one canonical bias gets ``bias_ih``'s gradient, as Keras' single bias would.
+    """
     weights = {}
     for name, module in named_modules.items():
-        torch_values = {key: value.detach().numpy() for key, value in module.named_parameters()}
+        torch_values = {}
+        for key, parameter in module.named_parameters():
+            value: torch.Tensor = parameter
+            if gradients:
+                value = parameter.grad if parameter.grad is not None \
+                    else torch.zeros_like(parameter)
+            torch_values[key] = value.detach().numpy()
         for parameter, value in _FROM_TORCH[_kind(name)](torch_values).items():
-            weights[f"{name}.{parameter}"] = np.array(value, dtype=np.float32, copy=True)
+            weights[f"{name}.{parameter}"] = np.array(value, copy=True)
     return weights
 
 
@@ -158,8 +170,8 @@ def set_parameters(named_modules: dict[str, nn.Module], weights: dict[str, np.nd
                          if key.startswith(prefix)}
             parameters = dict(module.named_parameters())
             for key, value in _TO_TORCH[_kind(name)](canonical).items():
-                parameters[key].copy_(torch.from_numpy(
-                    np.ascontiguousarray(value, dtype=np.float32)))
+                # copy_ casts to the parameter's own dtype (float32, or float64 in parity).
+                parameters[key].copy_(torch.from_numpy(np.ascontiguousarray(value)))
 
 
 def regularised_kernels(named_modules: dict[str, nn.Module]) -> list[torch.Tensor]:

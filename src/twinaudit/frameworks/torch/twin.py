@@ -36,6 +36,8 @@ class TorchTwin(Twin):
     def _build(self, weights: dict[str, np.ndarray]) -> None:
         assert self.network is not None, "the twin has no network"
         self.model_, self._modules = build_modules(self.network)
+        if self.precision == "float64":
+            self.model_.double()
         self.model_.train()
         self._kernels = regularised_kernels(self._modules)
         self.set_weights(weights)
@@ -50,31 +52,44 @@ class TorchTwin(Twin):
 
     def train_step(self, X: np.ndarray, y: np.ndarray,
                    batch_weight: np.ndarray | None = None) -> None:
+        # Only a network without parameters has no optimizer, and it is never trained.
+        assert self.optimizer_ is not None, "the twin's network has no parameters to train"
+        self.optimizer_.zero_grad(set_to_none=True)
+        self._loss(X, y, batch_weight).backward()
+        self.optimizer_.step()
+
+    def _loss(self, X: np.ndarray, y: np.ndarray,
+              batch_weight: np.ndarray | None) -> torch.Tensor:
         assert self.network is not None, "the twin has no network"
-        inputs = torch.from_numpy(X)
+        inputs = torch.from_numpy(np.asarray(X, dtype=self.input_dtype))
+        weight = None if batch_weight is None else torch.from_numpy(
+            np.asarray(batch_weight, dtype=self.precision))
         output = self.model_(inputs)
         if self.network.task.target_is_input:
             per_row = (output - inputs).square().mean(dim=1)
-            loss = per_row.mean() if batch_weight is None else \
-                (per_row * torch.from_numpy(batch_weight)).mean()
-        elif batch_weight is None:
+            loss = per_row.mean() if weight is None else (per_row * weight).mean()
+        elif weight is None:
             loss = nn.functional.cross_entropy(output, torch.from_numpy(y))
         else:
             per_row = nn.functional.cross_entropy(output, torch.from_numpy(y), reduction="none")
-            loss = (per_row * torch.from_numpy(batch_weight)).mean()
+            loss = (per_row * weight).mean()
         l2 = self.network.l2
         if l2 > 0:
             # Keras' L2 regulariser: l2 · sum(kernel²) added to the loss, biases exempt.
             loss = loss + l2 * sum(kernel.square().sum() for kernel in self._kernels)
-        # Only a network without parameters has no optimizer, and it is never trained.
-        assert self.optimizer_ is not None, "the twin's network has no parameters to train"
-        self.optimizer_.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer_.step()
+        return loss
+
+    def _loss_gradients(self, X: np.ndarray, y: np.ndarray,
+                        batch_weight: np.ndarray | None) -> dict[str, np.ndarray]:
+        self.model_.zero_grad(set_to_none=True)
+        self._loss(X, y, batch_weight).backward()
+        gradients = get_parameters(self._modules, gradients=True)
+        self.model_.zero_grad(set_to_none=True)
+        return gradients
 
     def forward(self, X) -> np.ndarray:
         assert self.network is not None, "the twin has no network"
-        X = np.ascontiguousarray(X, dtype=self.network.input_dtype)
+        X = np.ascontiguousarray(X, dtype=self.input_dtype)
         # The model stays in training mode (dropout on) between steps; inference switches it
         # off only for this call, so train_step never pays for a mode switch.
         self.model_.eval()

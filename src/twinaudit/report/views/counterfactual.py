@@ -2,7 +2,7 @@
 
 Per category (gender, nationality, religion): each group's score gap, mean over seeds ± seed
 standard deviation with the first seed's template-bootstrap interval, torch and Keras side by
-side, and whether the category's spread differs between the frameworks beyond seed noise.
+side, and whether the category's spread is equivalent between the frameworks (paired over seeds).
 """
 
 from __future__ import annotations

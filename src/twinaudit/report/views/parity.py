@@ -1,10 +1,15 @@
-"""Twin parity: step-0 and one-step checks, divergence over training, accuracy per twin."""
+"""Twin parity: the arithmetic proof, the chaos envelope, and the outcomes' equivalence."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from twinaudit.report.charts import line_chart
+from twinaudit.report.views._common import get
+
+#: The proof's stages as the report names them.
+STAGE_LABELS = {"outputs": "Step-0 outputs", "gradients": "Step-0 gradients",
+                "one_step": "One optimizer step", "five_steps": "Five optimizer steps"}
 
 
 def parity_section(results: dict) -> dict | None:
@@ -15,10 +20,37 @@ def parity_section(results: dict) -> dict | None:
     series = {}
     for row in per_seed:
         points = [(p.get("epoch", i) + 1, p.get("max_abs_logit_diff"))
-                  for i, p in enumerate(row.get("divergence") or [])]
+                  for i, p in enumerate(row.get("divergence") or []) if isinstance(p, Mapping)]
         series[f"seed {row.get('seed')}"] = points
     chart = line_chart(series, title="Torch–Keras divergence over training, per seed",
                        x_label="epoch", y_label="max |Δ logit| on test", log_y=True) \
         if series else None
-    return {"parity": parity, "per_seed": per_seed, "chart": chart,
-            "accuracy": parity.get("accuracy") or {}}
+    proof = get(parity, "proof", default={})
+    stages = [{"label": label,
+               "exact": get(proof, "exact", stage, "max"),
+               "exact_passed": get(proof, "exact", stage, "passed"),
+               "ratio": get(proof, "float32", stage, "max_ratio"),
+               "ratio_passed": get(proof, "float32", stage, "passed")}
+              for stage, label in STAGE_LABELS.items()]
+    return {"parity": parity, "per_seed": per_seed, "chart": chart, "proof": proof,
+            "stages": stages, "chaos": parity.get("chaos"), "chaos_chart": chaos_chart(parity),
+            "accuracy": parity.get("accuracy") or {},
+            "verdict": parity.get("verdict") or {}}
+
+
+def chaos_chart(parity: Mapping) -> object | None:
+    """The twins' drift and one framework's one-ulp self-drift per epoch, on one chart."""
+    epochs = [row for row in get(parity, "chaos", "epochs", default=[])
+              if isinstance(row, Mapping)]
+    if not epochs:
+        return None
+    framework = get(parity, "chaos", "framework", default="reference")
+    series = {
+        "torch vs keras": [(row.get("epoch", i) + 1, row.get("twins_parameter_distance"))
+                           for i, row in enumerate(epochs)],
+        f"{framework} vs itself, one ulp apart": [
+            (row.get("epoch", i) + 1, row.get("self_parameter_distance"))
+            for i, row in enumerate(epochs)],
+    }
+    return line_chart(series, title="Training drift against the chaos envelope",
+                      x_label="epoch", y_label="relative parameter distance", log_y=True)

@@ -46,26 +46,20 @@ def _gate_checks(results: dict) -> list[dict]:
 def _parity_checks(parity: Any) -> list[dict]:
     if not isinstance(parity, Mapping):
         return []
-    checks = []
-    for key, label, field in (("step0", "Step-0 parity", "max_abs_logit_diff"),
-                              ("one_step", "One-step parity", "max_rel_param_diff")):
-        entry = parity.get(key) or {}
-        passed = entry.get("passed")
-        what = "max |Δ logit|" if key == "step0" else "max relative Δ parameter"
-        checks.append(_check("pass" if passed else "fail" if passed is False else "info", label,
-                             f"{what} {number(entry.get(field))} "
-                             f"(tolerance {number(entry.get('tolerance'))})"))
-    accuracy = parity.get("accuracy") or {}
-    within = accuracy.get("within_seed_noise")
-    gap = f"gap {number(accuracy.get('difference'), 4)}, threshold " \
-          f"{number(accuracy.get('threshold'), 4)}"
-    if within is None:
-        checks.append(_check("info", "Accuracy gap torch − keras",
-                             accuracy.get("reason") or "not judged"))
-    else:
-        checks.append(_check("pass" if within else "warn", "Accuracy gap torch − keras",
-                             ("within seed noise" if within else "larger than seed noise")
-                             + f" ({gap})"))
+    proof = get(parity, "proof", default={})
+    passed = get(proof, "passed")
+    checks = [_check("pass" if passed else "fail" if passed is False else "info",
+                     "Twin proof (arithmetic)", str(get(proof, "text", default="not run")))]
+    chaos = get(parity, "chaos")
+    if isinstance(chaos, Mapping):
+        inside = chaos.get("inside")
+        checks.append(_check("pass" if inside else "fail" if inside is False else "info",
+                             "Training drift", str(chaos.get("text", ""))))
+    accuracy = get(parity, "accuracy", default={})
+    status = {"equivalent": "pass", "undecided": "info", "different": "fail"}
+    checks.append(_check(status.get(str(get(accuracy, "verdict")), "info"),
+                         "Accuracy, torch − keras paired over seeds",
+                         str(get(accuracy, "text", default="not judged"))))
     return checks
 
 
@@ -81,14 +75,14 @@ def _fairness_checks(fairness: dict | None) -> list[dict]:
             checks.append(_check(status, f"Four-fifths rule, {group_set['name']}, {framework}",
                                  f"violated in {flag['violated']} of {flag['decided']} seeds; "
                                  f"selection-rate ratio {number(flag['ratio'].mean)}"))
-        verdicts = [row["verdict"] for row in group_set["disparities"]
-                    if row["verdict"] and row["verdict"].get("within_seed_noise") is not None]
-        if verdicts:
-            apart = sum(not v["within_seed_noise"] for v in verdicts)
-            checks.append(_check("warn" if apart else "pass",
+        verdicts = [get(row, "verdict", "verdict") for row in group_set["disparities"]]
+        counts = {word: verdicts.count(word) for word in ("equivalent", "undecided", "different")}
+        if sum(counts.values()):
+            checks.append(_check("warn" if counts["different"] else "pass",
                                  f"Twin agreement on disparities, {group_set['name']}",
-                                 f"{len(verdicts) - apart} of {len(verdicts)} disparities agree "
-                                 "within seed noise"))
+                                 f"paired over seeds: {counts['equivalent']} equivalent, "
+                                 f"{counts['undecided']} undecided, {counts['different']} "
+                                 "different"))
         if group_set["small_groups"]:
             names = ", ".join(row["label"] for row in group_set["small_groups"])
             checks.append(_check("warn", f"Small groups, {group_set['name']}",
