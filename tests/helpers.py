@@ -213,7 +213,7 @@ path = "{csv}"
 label = "{label}"
 positive = "1"
 sensitive_features = {sensitive}
-
+{data}
 [network]
 hidden = [16]
 
@@ -228,18 +228,6 @@ n_resamples = 200
 [attribution]
 n_rows = 100
 {extra}"""
-
-
-def compas_frame():
-    """ProPublica's two-year recidivism rows, filtered as their analysis filters them, with
-    the defendant's history as features (the file itself repeats two column names)."""
-    import pandas as pd
-
-    raw = pd.read_csv(COMPAS_CSV)  # pandas names the repeated columns priors_count.1 etc.
-    kept = raw[(raw.days_b_screening_arrest.between(-30, 30)) & (raw.is_recid != -1)
-               & (raw.c_charge_degree != "O") & (raw.score_text != "N/A")]
-    return kept[["sex", "age", "race", "juv_fel_count", "juv_misd_count", "juv_other_count",
-                 "priors_count", "c_charge_degree", "two_year_recid"]].reset_index(drop=True)
 
 
 def diabetes_frame():
@@ -270,29 +258,46 @@ def breast_cancer_frame():
     return frame
 
 
-#: name -> (frame builder, label, sensitive features, epochs, description, more TOML)
+#: name -> (frame builder or None for COMPAS's own file, label, sensitive features, epochs,
+#: description, more TOML, more [data] keys)
 PUBLIC_TABULAR = {
-    # Race has groups of 31 and 11 rows, too few for per-group thresholds or weights:
-    # mitigation is by sex (the run says so before training otherwise).
-    "compas": (compas_frame, "two_year_recid", ["race", "sex"], 10,
-               "ProPublica COMPAS two-year recidivism, history features",
-               '\n[mitigation]\nreweigh_on = ["sex"]\n'),
+    # ProPublica's file as it is (it repeats decile_score and priors_count): their filters and
+    # the defendant's history chosen with a keep-list. Race has groups of 31 and 11 rows, too
+    # few for per-group thresholds or weights: mitigation is by sex (the run says so before
+    # training otherwise).
+    "compas": (None, "two_year_recid", ["race", "sex"], 10,
+               "ProPublica COMPAS two-year recidivism, history features", """
+[mitigation]
+reweigh_on = ["sex"]
+""", """features = ["age", "juv_fel_count", "juv_misd_count", "juv_other_count", "c_charge_degree"]
+filters = [
+  {column = "days_b_screening_arrest", op = ">=", value = -30},
+  {column = "days_b_screening_arrest", op = "<=", value = 30},
+  {column = "is_recid", op = "!=", value = -1},
+  {column = "c_charge_degree", op = "!=", value = "O"},
+  {column = "score_text", op = "!=", value = "N/A"},
+]
+"""),
     "diabetes": (diabetes_frame, "progression", ["sex"], 20,
-                 "scikit-learn diabetes, progression above the median", ""),
+                 "scikit-learn diabetes, progression above the median", "", ""),
     "breast_cancer": (breast_cancer_frame, "malignant", ["texture_group"], 20,
-                      "scikit-learn breast cancer, grouped by tumour texture", ""),
+                      "scikit-learn breast cancer, grouped by tumour texture", "", ""),
 }
 
 
 def write_public_audit(name: str, folder: Path) -> Path:
-    """``folder/audits/<name>.toml`` and ``folder/data/<name>.csv`` for a public data set."""
-    build, label, sensitive, epochs, description, extra = PUBLIC_TABULAR[name]
+    """``folder/audits/<name>.toml`` (and ``folder/data/<name>.csv``) for a public data set."""
+    build, label, sensitive, epochs, description, extra, data_keys = PUBLIC_TABULAR[name]
     (folder / "audits").mkdir(parents=True, exist_ok=True)
     (folder / "data").mkdir(exist_ok=True)
-    build().to_csv(folder / "data" / f"{name}.csv", index=False)
+    if build is None:
+        csv = str(COMPAS_CSV)
+    else:
+        build().to_csv(folder / "data" / f"{name}.csv", index=False)
+        csv = f"../data/{name}.csv"
     path = folder / "audits" / f"{name}.toml"
     path.write_text(PUBLIC_AUDIT.format(
-        name=name, description=description, csv=f"../data/{name}.csv", label=label,
+        name=name, description=description, csv=csv, label=label,
         sensitive="[" + ", ".join(f'"{column}"' for column in sensitive) + "]",
-        epochs=epochs, extra=extra))
+        epochs=epochs, extra=extra, data=data_keys))
     return path

@@ -198,10 +198,10 @@ CASES: list[tuple[str, Callable[[Workspace], list[str]], str]] = [
     # Malformed CSVs
     ("a duplicated label column",
      lambda w: ["run", w.csv(csv_text(f_frame().assign(y2=f_frame()["y"])).replace("y2", "y", 1))],
-     "column 'y' appears more than once"),
+     "column 'y' appears 2 times"),
     ("a duplicated header",
      lambda w: ["run", w.csv(csv_text(f_frame()).replace("x1,x2,g,y", "x1,x1,g,y", 1))],
-     "column 'x1' appears more than once"),
+     "column 'x1' appears 2 times"),
     ("one abc in a numeric column",
      lambda w: ["run", w.csv(csv_text(with_first("x1", "abc")))],
      "column 'x1' is numeric but for 1 value"),

@@ -46,6 +46,12 @@ ATTRIBUTION_BASELINES = ("zeros", "train_mean")
 #: fairlearn's ThresholdOptimizer constraints.
 CONSTRAINTS = ("demographic_parity", "equalized_odds")
 
+#: The operations of a [data] filters entry ({column, op, value}); in / not in take a list.
+FILTER_OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in")
+LIST_FILTER_OPS = ("in", "not in")
+#: The keys of a filters entry, all required.
+FILTER_KEYS = ("column", "op", "value")
+
 #: The JSON Schema dialect of ``twinaudit schema audit|results``.
 JSON_SCHEMA_DRAFT = "https://json-schema.org/draft/2020-12/schema"
 

@@ -1,5 +1,6 @@
 """The user's own CSV or parquet file as a data set, and its errors naming file and column."""
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 
 from twinaudit.data import load_dataset
 from twinaudit.errors import TwinauditError
-from twinaudit.spec import DataSection, spec_from_dict
+from twinaudit.spec import DataSection, SpecError, spec_from_dict
 
 
 def csv_section(path: Path, **overrides) -> DataSection:
@@ -86,7 +87,7 @@ def test_a_repeated_header_is_refused_not_renamed(tmp_path, header):
     # pandas would read the second one as 'outcome.1': a feature that is the label.
     rows = "\n".join(f"{20 + i},{'ab'[i % 2]},{20 + i},{('yes', 'no')[i % 2]}"
                       for i in range(40))
-    with pytest.raises(TwinauditError, match="appears more than once in the header"):
+    with pytest.raises(TwinauditError, match=r"appears 2 times in the header \(expected unique"):
         load_csv(tmp_path, f"{header}\n{rows}\n")
 
 
@@ -94,3 +95,73 @@ def test_a_column_of_words_with_a_few_numbers_stays_categorical(tmp_path):
     frame = user_frame()
     frame["city"] = np.resize(["x", "y", "7"], len(frame))
     assert "city=7" in load_csv(tmp_path, frame).feature_names
+
+
+# -- features keep-list, filters, repeated headers ---------------------------------------------
+
+def test_a_features_keep_list_keeps_the_label_and_sensitive_columns_beside_it(tmp_path):
+    dataset = load_csv(tmp_path, user_frame(), features=["age"])
+    # group is sensitive (kept, and an input by default), city is left out.
+    assert dataset.feature_names == ["age", "group=a", "group=b"]
+    with pytest.raises(TwinauditError, match="features lists the label 'outcome'"):
+        load_csv(tmp_path, user_frame(), features=["age", "outcome"])
+    with pytest.raises(TwinauditError, match="no column 'height'"):
+        load_csv(tmp_path, user_frame(), features=["height"])
+
+
+def test_a_repeated_column_left_out_by_the_keep_list_is_dropped_every_copy(tmp_path):
+    # COMPAS repeats decile_score and priors_count; pandas would keep 'decile_score.1'.
+    rows = "\n".join(f"{20 + i},{'ab'[i % 2]},{i % 10},{i % 10},{('yes', 'no')[i % 2]}"
+                     for i in range(60))
+    text = f"age,group,score,score,outcome\n{rows}\n"
+    dataset = load_csv(tmp_path, text, features=["age"])
+    assert dataset.feature_names == ["age", "group=a", "group=b"]
+    with pytest.raises(TwinauditError, match="column 'score' appears 2 times in the header"):
+        load_csv(tmp_path, text)  # every column an input: which copy?
+    with pytest.raises(TwinauditError, match="column 'score' appears 2 times"):
+        load_csv(tmp_path, text, features=["age", "score"])
+
+
+def test_filters_keep_the_rows_every_filter_passes_and_record_them(tmp_path):
+    frame = user_frame(400)
+    filters = [{"column": "age", "op": ">=", "value": 30},
+               {"column": "city", "op": "in", "value": ["x", "y"]},
+               {"column": "city", "op": "!=", "value": "y"}]
+    dataset = load_csv(tmp_path, frame, filters=filters)
+    expected = frame[(frame.age >= 30) & (frame.city == "x")]
+    kept = len(dataset.train) + len(dataset.validation) + len(dataset.test)
+    assert kept == len(expected) and 0 < kept < 400
+    assert dataset.info["rows_before_filters"] == 400
+    assert dataset.info["rows_after_filters"] == len(expected)
+    assert dataset.info["filters"] == filters
+
+
+@pytest.mark.parametrize("filters, message", [
+    ([{"column": "height", "op": "==", "value": 1}], "filter 1 names no column 'height'"),
+    ([{"column": "age", "op": "==", "value": "old"}],
+     "filter 1 compares numeric column 'age' with 'old'"),
+    ([{"column": "age", "op": ">", "value": 1000}], "the [data] filters keep no rows (of 200)"),
+])
+def test_a_filter_that_cannot_apply_names_the_file_and_the_filter(tmp_path, filters, message):
+    with pytest.raises(TwinauditError, match=re.escape(message)):
+        load_csv(tmp_path, user_frame(), filters=filters)
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"column": "age", "op": "~=", "value": 1}, "[data].filters[1].op: expected one of =="),
+    ({"column": "age", "op": "in", "value": 1}, "a list for in / not in"),
+    ({"column": "age", "op": "==", "value": [1]}, "a list for in / not in"),
+    ({"column": "age", "op": "=="}, "a table of exactly column, op, value"),
+    ({"column": "age", "op": "<", "value": float("inf")}, "a finite number"),
+])
+def test_a_malformed_filter_is_refused_at_load(tmp_path, entry, message):
+    with pytest.raises(SpecError, match=re.escape(message)):
+        spec_from_dict({"audit": {"name": "c"}, "data": csv_section(
+            tmp_path / "d.csv", filters=[entry])}, source=tmp_path / "c.toml")
+
+
+def test_the_filter_operations_are_the_vocabulary():
+    from twinaudit.data.csv_table import FILTER_OPERATIONS
+    from twinaudit.vocabulary import FILTER_OPS
+
+    assert tuple(FILTER_OPERATIONS) == FILTER_OPS

@@ -41,6 +41,7 @@ def load_dataset(spec: AuditSpec) -> Dataset:
 
         source = csv_table.load_source(
             spec.resolve(data.path), label=data.label, positive=data.positive,
-            drop_columns=data.drop_columns,
+            drop_columns=data.drop_columns, features=data.features,
+            sensitive=data.sensitive_features, filters=data.filters,
         )
     return build_dataset(source, data)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -24,3 +25,12 @@ class SourceTable:
     categorical_columns: list[str]
     origin: str
     info: dict = field(default_factory=dict)
+
+
+def column_list(columns: Iterable[object], limit: int = 20) -> str:
+    """Column names for a one-line message: escaped where they hold a line break or another
+    control character, and cut after ``limit`` names."""
+    names = [str(name) if str(name).isprintable() else repr(str(name))[1:-1]
+             for name in columns]
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")

@@ -12,7 +12,7 @@ import pandas as pd
 
 from twinaudit.data.dataset import Dataset, Split
 from twinaudit.data.preprocess import TabularPreprocessor
-from twinaudit.data.source import SourceTable
+from twinaudit.data.source import SourceTable, column_list
 from twinaudit.data.splits import held_out_split, subsample
 from twinaudit.errors import TwinauditError
 from twinaudit.spec import DataSection
@@ -25,7 +25,7 @@ def build_dataset(source: SourceTable, data: DataSection) -> Dataset:
         if column not in source.train.columns:
             raise TwinauditError(
                 f"{source.origin}: no sensitive column '{column}' "
-                f"(columns are: {', '.join(source.train.columns)})"
+                f"(columns are: {column_list(source.train.columns)})"
             )
     if source.label in data.sensitive_features:
         raise TwinauditError(f"{source.origin}: the label '{source.label}' cannot be sensitive")

@@ -276,6 +276,9 @@ def data_schema() -> Schema:
         "source": string(), "licence": string(), "sha256": mapping(string()),
         "split": string(), "proxies": array(string()), "sensitive_as_inputs": boolean(),
         "split_seed": nullable(integer()),
+        "filters": array(obj(required={"column": string(), "op": string(),
+                                       "value": anything()})),
+        "rows_before_filters": count(), "rows_after_filters": count(),
         # One caveat, or a list of them (the report shows either).
         "caveat": {"type": ["string", "array", "null"], "items": string()}})
 

@@ -34,6 +34,14 @@ _NAMES: dict[tuple[str, str], tuple[str, ...]] = {
     ("mitigation", "constraints"): vocabulary.CONSTRAINTS,
 }
 _SCALARS = {bool: "boolean", int: "integer", float: "number", str: "string"}
+#: Keys whose values have a shape of their own (a list of small tables).
+_SHAPES: dict[tuple[str, str], dict[str, Any]] = {
+    ("data", "filters"): {"type": "array", "items": {
+        "type": "object", "required": list(vocabulary.FILTER_KEYS),
+        "additionalProperties": False,
+        "properties": {"column": {"type": "string"}, "op": {"enum": list(vocabulary.FILTER_OPS)},
+                       "value": {"type": ["string", "number", "boolean", "array"]}}}},
+}
 
 
 def audit_schema() -> dict[str, Any]:
@@ -52,7 +60,8 @@ def _section(name: str, cls: type, comments: dict[tuple[str, str], str]) -> dict
     hints = typing.get_type_hints(cls)
     properties, required = {}, []
     for field in dataclasses.fields(cls):
-        schema = _type(hints[field.name], _NAMES.get((name, field.name)))
+        schema = dict(_SHAPES[(name, field.name)]) if (name, field.name) in _SHAPES \
+            else _type(hints[field.name], _NAMES.get((name, field.name)))
         if field.default is not dataclasses.MISSING:
             schema["default"] = field.default
         elif field.default_factory is not dataclasses.MISSING:

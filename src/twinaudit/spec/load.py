@@ -12,6 +12,7 @@ import math
 import os
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,12 @@ from twinaudit.vocabulary import (
     ATTRIBUTION_METHODS,
     CONSTRAINTS,
     DATASETS,
+    FILTER_KEYS,
+    FILTER_OPS,
     FRAMEWORKS,
     KIND_KEYS,
     LIMITS,
+    LIST_FILTER_OPS,
     MAX_SEEDS,
     MITIGATION_NETWORKS,
     NETWORK_DATASETS,
@@ -89,6 +93,24 @@ def spec_from_dict(raw: dict[str, Any], *, source: Path) -> AuditSpec:
     return spec
 
 
+def _check_filter(entry: dict[str, Any], key: str, require: Callable[..., None]) -> None:
+    """One [data] filters entry: exactly column, op and value, the value fitting the op."""
+    require(sorted(entry) == sorted(FILTER_KEYS), key,
+            f"a table of exactly {', '.join(FILTER_KEYS)}", entry)
+    require(isinstance(entry["column"], str) and bool(entry["column"]), f"{key}.column",
+            "a column name", entry["column"])
+    require(entry["op"] in FILTER_OPS, f"{key}.op", f"one of {', '.join(FILTER_OPS)}",
+            entry["op"])
+    value = entry["value"]
+    values = value if isinstance(value, list) else [value]
+    require(isinstance(value, list) == (entry["op"] in LIST_FILTER_OPS), f"{key}.value",
+            "a list for in / not in, one value otherwise", value)
+    for item in values:
+        require(isinstance(item, str | int | float | bool) and
+                not (isinstance(item, float) and not math.isfinite(item)), f"{key}.value",
+                "text, a finite number or a boolean", item)
+
+
 def _shown(name: str) -> str:
     """A key as the user wrote it, escaped when it holds a newline or another control
     character (an error is one line)."""
@@ -128,6 +150,8 @@ def _coerce(value: Any, expected: Any, where: str) -> Any:
             raise SpecError(f"{where}: expected a table, got {value!r}")
         return {_coerce(k, key_type, where): _coerce(v, value_type, f"{where}.{k}")
                 for k, v in value.items()}
+    if expected is Any:
+        return value  # a free-form value: its own check in _check_values says what it must be
     if origin in (typing.Union, types.UnionType):
         raise AssertionError("union fields are not used in specs")  # pragma: no cover
     if expected is bool:
@@ -184,6 +208,10 @@ def _check_values(spec: AuditSpec) -> None:
             spec.parity.alpha)
     require(1 <= spec.parity.proof_seeds <= MAX_SEEDS, "parity.proof_seeds",
             f"an integer in [1, {MAX_SEEDS}]", spec.parity.proof_seeds)
+    for number, entry in enumerate(data.filters, start=1):
+        _check_filter(entry, f"data.filters[{number}]", require)
+    require(not (data.features and data.drop_columns), "data.features",
+            "either features (a keep-list) or drop_columns, not both", data.features)
     require(data.dataset in DATASETS, "data.dataset", f"one of {DATASETS}", data.dataset)
     require(0 < data.validation_fraction < 1, "data.validation_fraction",
             "a number in (0, 1)", data.validation_fraction)

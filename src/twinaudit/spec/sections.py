@@ -48,6 +48,12 @@ class DataSection:
     positive: str = ""
     test_fraction: float = 0.3
     drop_columns: list[str] = field(default_factory=list)
+    #: A keep-list of input columns (the label and the sensitive columns are kept beside it);
+    #: empty: every column but the label and drop_columns is an input.
+    features: list[str] = field(default_factory=list)
+    #: Rows kept: those passing every {column, op, value}; op is one of ==, !=, <, <=, >, >=
+    #: (a number or a text value) or in, not in (a list of values). Nothing is evaluated.
+    filters: list[dict[str, Any]] = field(default_factory=list)
     # The "sentiment" data set's tokenizer (twinaudit.data.text):
     #: Tokens per sequence (longer texts keep their last tokens, shorter are left-padded).
     sequence_length: int = 40
