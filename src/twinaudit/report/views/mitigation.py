@@ -134,18 +134,45 @@ def _change_row(metric: str, group_set: str | None, framework: str, before: Aggr
     change = (after.mean - before.mean if is_number(before.mean) and is_number(after.mean)
               else None)
     return {"metric": metric, "group_set": group_set, "framework": framework, "before": before,
-            "after": after, "change": change, "direction": _direction(metric, change)}
+            "after": after, "change": change, "direction": direction(metric, before, after)}
 
 
-def _direction(metric: str, change: float | None) -> str:
-    """Say in words whether a change is an improvement: colour must not carry it alone."""
-    if change is None or abs(change) < 5e-4:
+def fairness_of(metric: str, value: float) -> float:
+    """How fair a value reads, higher being fairer, in the metric's own sense.
+
+    A difference is fair at 0 whichever its sign (statistical parity difference is signed):
+    −|d|. A ratio (disparate impact, the ``*_ratio`` disparities) is fair at 1 from either
+    side: min(r, 1/r), so 2.357 → 0.854 is a move *towards* parity and 1.065 → 1.078 away.
+    """
+    if metric.endswith(LOWER_IS_FAIRER_SUFFIX) or metric.startswith("predictive_parity"):
+        return -abs(value)
+    if value <= 0:
+        return 0.0  # a ratio of rates is never negative; 0 is as far from parity as it gets
+    return min(value, 1.0 / value)
+
+
+def direction(metric: str, before: Aggregate, after: Aggregate) -> str:
+    """Say in words whether a change is an improvement: colour must not carry it alone.
+
+    "no clear change" when the change is within rounding (5e-4) or the two figures' interval
+    envelopes overlap — a change the seeds' own intervals cannot tell from noise.
+    """
+    if not (is_number(before.mean) and is_number(after.mean)):
         return "unchanged"
+    change = after.mean - before.mean
+    if abs(change) < 5e-4 or _overlap(before, after):
+        return "no clear change"
     if metric == "accuracy":
         return "better" if change > 0 else "worse"
-    if metric.endswith(LOWER_IS_FAIRER_SUFFIX) or metric.startswith("predictive_parity"):
-        return "fairer" if change < 0 else "less fair"
-    return "fairer" if change > 0 else "less fair"  # ratios: closer to 1 is fairer
+    gain = fairness_of(metric, after.mean) - fairness_of(metric, before.mean)
+    return "fairer" if gain > 0 else "less fair"
+
+
+def _overlap(before: Aggregate, after: Aggregate) -> bool:
+    """Whether both figures have interval envelopes and they overlap."""
+    if before.low is None or before.high is None or after.low is None or after.high is None:
+        return False
+    return after.low <= before.high and before.low <= after.high
 
 
 def _trade_off_chart(views: list[dict]):
