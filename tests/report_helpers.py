@@ -73,6 +73,7 @@ def base_results(name: str = "adult") -> dict:
         "data": {"name": "adult", "label": "income", "positive_label": ">50K",
                  "rows": {"train": 4000, "validation": 1000, "test": 1620},
                  "positive_rate": {"train": 0.24, "validation": 0.23, "test": 0.236},
+                 "majority_class_rate": {"train": 0.76, "validation": 0.77, "test": 0.764},
                  "n_features": 90, "feature_names": ["age", "sex=Female", "sex=Male"],
                  "sensitive_features": ["sex", "race"],
                  "groups": {"sex": {"test": groups, "train": groups},

@@ -17,3 +17,14 @@ def test_verdict_has_checks_and_the_three_key_numbers():
     assert "99.77 %" in verdict  # twin agreement
     assert "torch 0.852" in verdict  # mean accuracy over the two seeds
     assert "! WARN" in verdict  # the small "Other" group and four-fifths violations
+
+
+def test_the_verdict_sets_accuracy_against_the_majority_class():
+    html = render_report(full_results())
+    assert ("mean test accuracy torch 0.852, keras 0.852 against 0.764 for always predicting "
+            "the most frequent label") in html
+    # A model that barely beats the majority class is said to.
+    results = full_results()
+    results["data"]["majority_class_rate"]["test"] = 0.845
+    html = render_report(results)
+    assert "torch, keras barely beat it" in html

@@ -76,6 +76,10 @@ class Dataset:
             "rows": {name: len(split) for name, split in splits.items()},
             "positive_rate": {name: float(split.y.mean()) if binary else None
                               for name, split in splits.items()},
+            # What always predicting the most frequent label scores: an accuracy that barely
+            # beats it says the model learned little, whatever its other figures.
+            "majority_class_rate": {name: float(np.bincount(split.y).max() / len(split.y))
+                                    for name, split in splits.items()},
             "n_features": len(self.feature_names),
             "feature_names": list(self.feature_names),
             "sensitive_features": list(self.train.sensitive_features.columns),

@@ -270,7 +270,8 @@ def data_schema() -> Schema:
     groups = mapping(mapping(mapping(obj(optional={"count": count(), "base_rate": figure()}))))
     return obj(optional={
         "name": string(), "label": string(), "positive_label": scalar(),
-        "rows": mapping(count()), "positive_rate": mapping(figure()), "n_classes": count(),
+        "rows": mapping(count()), "positive_rate": mapping(figure()),
+        "majority_class_rate": mapping(figure()), "n_classes": count(),
         "n_features": count(), "feature_names": array(string()),
         "sensitive_features": array(string()), "groups": groups,
         "source": string(), "licence": string(), "sha256": mapping(string()),

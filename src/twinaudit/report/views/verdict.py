@@ -16,12 +16,13 @@ def _check(status: str, label: str, detail: str) -> dict:
 
 def verdict_section(results: dict, fairness: dict | None) -> dict:
     """One line per check (pass / warn / fail) and the three numbers that matter most."""
-    checks = _gate_checks(results) + _parity_checks(results.get("parity")) \
-        + _fairness_checks(fairness)
     accuracy = {fw: get(figure, "mean") for fw, figure in
                 (get(results, "parity", "accuracy", "by_framework") or {}).items()}
     if not accuracy:
         accuracy = _accuracy_from_twins(results.get("twins"))
+    checks = _gate_checks(results) + _parity_checks(results.get("parity")) \
+        + _quality_checks(accuracy, get(results, "data", "majority_class_rate", "test")) \
+        + _fairness_checks(fairness)
     return {"checks": checks, "accuracy": accuracy, "worst": worst_disparity(fairness),
             "agreement": get(results, "parity", "prediction_agreement")}
 
@@ -61,6 +62,26 @@ def _parity_checks(parity: Any) -> list[dict]:
                          "Accuracy, torch − keras paired over seeds",
                          str(get(accuracy, "text", default="not judged"))))
     return checks
+
+
+#: How far above always predicting the most frequent label a model must score to count as
+#: having learned something worth auditing (two percentage points).
+MAJORITY_MARGIN = 0.02
+
+
+def _quality_checks(accuracy: Mapping[str, Any], majority: Any) -> list[dict]:
+    """Accuracy against the majority-class baseline: fairness figures of a model that barely
+    beats it describe little more than the label's balance."""
+    means = {fw: value for fw, value in accuracy.items() if is_number(value)}
+    if not means or not is_number(majority):
+        return []
+    low = [fw for fw, value in means.items() if value - majority < MAJORITY_MARGIN]
+    figures = ", ".join(f"{fw} {number(value)}" for fw, value in means.items())
+    detail = (f"mean test accuracy {figures} against {number(majority)} for always "
+              "predicting the most frequent label")
+    if low:
+        detail += f"; {', '.join(low)} barely beat{'s' if len(low) == 1 else ''} it"
+    return [_check("warn" if low else "pass", "Model quality vs the majority class", detail)]
 
 
 def _fairness_checks(fairness: dict | None) -> list[dict]:
