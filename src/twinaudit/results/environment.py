@@ -16,8 +16,14 @@ _PACKAGES = ("twinaudit", "numpy", "pandas", "scikit-learn", "fairlearn", "captu
 
 
 def environment(*, seeds: list[int], frameworks: list[str],
-                framework_settings: dict | None = None) -> dict:
-    """What a reader needs to reproduce or distrust a run: versions, hardware, settings."""
+                framework_settings: dict | None = None,
+                audit_folder: Path | None = None) -> dict:
+    """What a reader needs to reproduce or distrust a run: versions, hardware, settings.
+
+    ``git_sha`` is the commit of twinaudit's own code (None when it is installed from a
+    package rather than run from a checkout: its version names it then), whatever folder the
+    run started in; ``audit_git_sha`` that of the repository holding the audit definition.
+    """
     versions = {package: _version(package) for package in _PACKAGES}
     environment_block: dict[str, Any] = {
         "python": platform.python_version(),
@@ -35,7 +41,8 @@ def environment(*, seeds: list[int], frameworks: list[str],
             "keras_jit_compile": False,
             "precision": "float32",
         },
-        "git_sha": _git_sha(),
+        "git_sha": _git_sha(Path(__file__).resolve().parent),
+        "audit_git_sha": _git_sha(audit_folder) if audit_folder is not None else None,
         "timestamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
     # Each framework records its own part (backend, threads, accelerator): the caller asks them
@@ -64,10 +71,11 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def _git_sha() -> str | None:
+def _git_sha(folder: Path) -> str | None:
+    """The HEAD commit of the git repository holding ``folder``, or None outside one."""
     try:
-        completed = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                   timeout=5, check=False)
+        completed = subprocess.run(["git", "-C", str(folder), "rev-parse", "HEAD"],
+                                   capture_output=True, text=True, timeout=5, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return completed.stdout.strip() or None if completed.returncode == 0 else None

@@ -263,7 +263,8 @@ def environment_schema() -> Schema:
         "settings": obj(optional={
             "TF_ENABLE_ONEDNN_OPTS": string(), "keras_jit_compile": boolean(),
             "precision": string(), "torch_default_threads": integer()}),
-        "git_sha": nullable(string()), "timestamp": string()})
+        "git_sha": nullable(string()), "audit_git_sha": nullable(string()),
+        "timestamp": string()})
 
 
 def data_schema() -> Schema:
