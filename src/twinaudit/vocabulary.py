@@ -17,7 +17,7 @@ FRAMEWORK_CLASSES: dict[str, str] = {
 }
 FRAMEWORKS: tuple[str, ...] = tuple(FRAMEWORK_CLASSES)
 
-DATASETS = ("adult", "csv", "simplenet", "digits", "sentiment")
+DATASETS = ("adult", "csv", "predictions", "simplenet", "digits", "sentiment")
 
 NETWORKS = ("mlp", "cnn", "lstm", "autoencoder")
 #: The data sets each network kind reads: tables, 8×8 images, token sequences.
@@ -43,6 +43,11 @@ ATTRIBUTION_METHODS = ("integrated_gradients", "deeplift", "gradient_shap", "sal
                        "input_x_gradient", "shap_gradient", "shap_permutation")
 ATTRIBUTION_BASELINES = ("zeros", "train_mean")
 
+#: Intervals of a group rate (twinaudit.fairness.intervals).
+RATE_INTERVALS = ("wilson", "clopper_pearson")
+#: Adjustments of the "disparity is not zero" flags for multiple comparisons.
+MULTIPLICITY = ("holm", "benjamini_hochberg", "none")
+
 #: fairlearn's ThresholdOptimizer constraints.
 CONSTRAINTS = ("demographic_parity", "equalized_odds")
 
@@ -65,7 +70,7 @@ LIMITS: dict[str, int] = {
     "network.pool_size": 64, "network.embedding_dim": 4_096, "network.units": 4_096,
     "training.seeds": 2**32 - 1, "training.epochs": 100_000, "training.batch_size": 1_000_000,
     "training.patience": 100_000, "training.threads": 1_024,
-    "fairness.n_resamples": 100_000, "fairness.bootstrap_seed": 2**32 - 1,
+    "fairness.n_resamples": 100_000, "fairness.min_group_size": 100_000_000, "fairness.bootstrap_seed": 2**32 - 1,
     "attribution.n_rows": 10_000_000, "attribution.n_steps": 10_000,
     "attribution.random_state": 2**32 - 1, "data.split_seed": 2**32 - 1,
 }

@@ -32,6 +32,8 @@ _NAMES: dict[tuple[str, str], tuple[str, ...]] = {
     ("attribution", "integration_method"): vocabulary.QUADRATURES,
     ("attribution", "baselines"): vocabulary.ATTRIBUTION_BASELINES,
     ("mitigation", "constraints"): vocabulary.CONSTRAINTS,
+    ("fairness", "rate_interval"): vocabulary.RATE_INTERVALS,
+    ("fairness", "multiplicity"): vocabulary.MULTIPLICITY,
 }
 _SCALARS = {bool: "boolean", int: "integer", float: "number", str: "string"}
 #: Keys whose values have a shape of their own (a list of small tables).
@@ -41,6 +43,9 @@ _SHAPES: dict[tuple[str, str], dict[str, Any]] = {
         "additionalProperties": False,
         "properties": {"column": {"type": "string"}, "op": {"enum": list(vocabulary.FILTER_OPS)},
                        "value": {"type": ["string", "number", "boolean", "array"]}}}},
+    ("data", "bins"): {"type": "object", "additionalProperties": {
+        "oneOf": [{"type": "integer", "minimum": 2, "maximum": 100},
+                  {"type": "array", "items": {"type": "number"}, "minItems": 1}]}},
 }
 
 

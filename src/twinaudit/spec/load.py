@@ -33,9 +33,11 @@ from twinaudit.vocabulary import (
     LIST_FILTER_OPS,
     MAX_SEEDS,
     MITIGATION_NETWORKS,
+    MULTIPLICITY,
     NETWORK_DATASETS,
     NETWORKS,
     QUADRATURES,
+    RATE_INTERVALS,
     is_safe_audit_name,
 )
 
@@ -109,6 +111,36 @@ def _check_filter(entry: dict[str, Any], key: str, require: Callable[..., None])
         require(isinstance(item, str | int | float | bool) and
                 not (isinstance(item, float) and not math.isfinite(item)), f"{key}.value",
                 "text, a finite number or a boolean", item)
+
+
+def _check_prediction_keys(data: Any, require: Callable[..., None]) -> None:
+    """A prediction table names either a column of predicted labels (with the values that
+    mean "predicted positive") or a column of scores; the keys mean nothing elsewhere."""
+    keys = ("prediction", "predicted_positive", "score")
+    if data.dataset != "predictions":
+        for key in keys:
+            require(not getattr(data, key), f"data.{key}",
+                    "no value (it applies to dataset = 'predictions' only)", getattr(data, key))
+        return
+    require(bool(data.prediction) != bool(data.score), "data.prediction",
+            "either prediction (a column of predicted labels) or score (a column of scores), "
+            "one of them", data.prediction or data.score)
+    require(bool(data.prediction) == bool(data.predicted_positive), "data.predicted_positive",
+            "the values of the prediction column that mean 'predicted positive', with "
+            "prediction (and only then)", data.predicted_positive)
+
+
+def _check_bins(bins: Any, key: str, require: Callable[..., None]) -> None:
+    """Inner bin edges (a strictly increasing list of finite numbers) or a quantile count."""
+    if isinstance(bins, list):
+        require(bool(bins) and all(isinstance(edge, int | float) and not isinstance(edge, bool)
+                                   and math.isfinite(edge) for edge in bins)
+                and all(a < b for a, b in zip(bins, bins[1:], strict=False)), key,
+                "a strictly increasing list of numbers (inner edges) or a number of "
+                "quantile groups", bins)
+        return
+    require(isinstance(bins, int) and not isinstance(bins, bool) and 2 <= bins <= 100, key,
+            "a number of quantile groups in [2, 100], or a list of inner edges", bins)
 
 
 def _shown(name: str) -> str:
@@ -221,12 +253,19 @@ def _check_values(spec: AuditSpec) -> None:
             data.max_train_rows)
     require(data.max_test_rows >= 0, "data.max_test_rows", "an integer >= 0",
             data.max_test_rows)
-    if data.dataset == "csv":
+    if data.dataset in ("csv", "predictions"):
         for key in ("path", "label", "positive"):
             require(bool(getattr(data, key)), f"data.{key}",
-                    "a value (the csv data set needs path, label and positive)", "")
+                    f"a value (the {data.dataset} data set needs path, label and positive)", "")
+    _check_prediction_keys(data, require)
+    require(0 < data.threshold < 1, "data.threshold", "a number in (0, 1)", data.threshold)
+    for column, bins in data.bins.items():
+        require(column in data.sensitive_features, "data.bins",
+                f"keys among the sensitive features {sorted(data.sensitive_features)}", column)
+        _check_bins(bins, f"data.bins.{column}", require)
     require(net.kind in NETWORKS, "network.kind", f"one of {NETWORKS}", net.kind)
-    require(data.dataset in NETWORK_DATASETS[net.kind], "data.dataset",
+    require(data.dataset == "predictions" or data.dataset in NETWORK_DATASETS[net.kind],
+            "data.dataset",
             f"one of {NETWORK_DATASETS[net.kind]} for kind = {net.kind!r}", data.dataset)
     defaults = NetworkSection()
     for key, kind in KIND_KEYS.items():
@@ -282,6 +321,12 @@ def _check_values(spec: AuditSpec) -> None:
             fairness.n_resamples)
     require(0 < fairness.confidence < 1, "fairness.confidence", "a number in (0, 1)",
             fairness.confidence)
+    require(fairness.min_group_size >= 1, "fairness.min_group_size", "an integer >= 1",
+            fairness.min_group_size)
+    require(fairness.rate_interval in RATE_INTERVALS, "fairness.rate_interval",
+            f"one of {RATE_INTERVALS}", fairness.rate_interval)
+    require(fairness.multiplicity in MULTIPLICITY, "fairness.multiplicity",
+            f"one of {MULTIPLICITY}", fairness.multiplicity)
     require(set(spec.reweigh_on) <= sensitive, "mitigation.reweigh_on",
             f"sensitive features among {sorted(sensitive)}", mitigation.reweigh_on)
     require(set(spec.threshold_on) <= sensitive, "mitigation.threshold_on",

@@ -45,7 +45,22 @@ class DataSection:
     # The generic "csv" data set (a CSV or parquet file of the user's own):
     path: str = ""
     label: str = ""
+    #: The label value predicted as 1. With more than two label values, that value against
+    #: the rest (one-vs-rest; the report says so).
     positive: str = ""
+    #: The label value that is the good outcome for the person (a loan granted, no
+    #: re-arrest); default: ``positive``. Selection rates, demographic parity, disparate
+    #: impact and the four-fifths rule are rates of the favourable outcome.
+    favourable: str = ""
+    #: Numeric sensitive columns cut into groups: ``{age = [25, 45]}`` (inner edges: groups
+    #: <25, 25-45, >=45) or ``{age = 4}`` (that many quantile groups of the training rows).
+    bins: dict[str, Any] = field(default_factory=dict)
+    #: Draw the validation and test rows stratified by label x sensitive groups, so that a
+    #: small group is in every split in proportion.
+    stratify: bool = True
+    #: A score at or above this is a positive prediction (the twins' P(positive), or the
+    #: ``score`` column of a prediction table).
+    threshold: float = 0.5
     test_fraction: float = 0.3
     drop_columns: list[str] = field(default_factory=list)
     #: A keep-list of input columns (the label and the sensitive columns are kept beside it);
@@ -54,6 +69,13 @@ class DataSection:
     #: Rows kept: those passing every {column, op, value}; op is one of ==, !=, <, <=, >, >=
     #: (a number or a text value) or in, not in (a list of values). Nothing is evaluated.
     filters: list[dict[str, Any]] = field(default_factory=list)
+    # The "predictions" data set (predictions made elsewhere, audited without training): the
+    # path, label, positive, sensitive_features, favourable and filters above, and either
+    #: the column of predicted labels and the values of it that mean "predicted positive",
+    prediction: str = ""
+    predicted_positive: list[str] = field(default_factory=list)
+    #: or a column of scores, positive at or above ``threshold``.
+    score: str = ""
     # The "sentiment" data set's tokenizer (twinaudit.data.text):
     #: Tokens per sequence (longer texts keep their last tokens, shorter are left-padded).
     sequence_length: int = 40
@@ -126,6 +148,15 @@ class FairnessSection:
     n_resamples: int = 1000
     confidence: float = 0.95
     bootstrap_seed: int = 0
+    #: Groups with fewer test rows are shown, with their intervals, but left out of the
+    #: headline disparities, the four-fifths verdict and the mitigations' groupings.
+    min_group_size: int = 30
+    #: The interval of a group rate: "wilson" (score) or "clopper_pearson" (exact).
+    rate_interval: str = "wilson"
+    #: The adjustment of the "this disparity is not zero" flags for the many comparisons a
+    #: run makes: "holm" (family-wise error), "benjamini_hochberg" (false discovery rate),
+    #: or "none".
+    multiplicity: str = "holm"
     #: autoencoder: a row is flagged when its reconstruction error exceeds this quantile of
     #: the validation split's errors.
     flag_quantile: float = 0.95
@@ -209,6 +240,23 @@ class ParitySection:
 
 
 @dataclass(frozen=True)
+class ModelCardSection:
+    """[model_card]: what only the model's owner can say (Mitchell et al. 2019); the report's
+    model card fills the rest from the run."""
+
+    owner: str = ""
+    contact: str = ""
+    licence: str = ""
+    version: str = ""
+    intended_use: str = ""
+    intended_users: str = ""
+    out_of_scope_uses: list[str] = field(default_factory=list)
+    factors: str = ""
+    risks: list[str] = field(default_factory=list)
+    recommendations: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class BenchmarksSection:
     """[benchmarks]: what ``twinaudit bench`` measures against."""
 
@@ -237,6 +285,7 @@ class AuditSpec:
     attribution: AttributionSection = field(default_factory=AttributionSection)
     parity: ParitySection = field(default_factory=ParitySection)
     benchmarks: BenchmarksSection = field(default_factory=BenchmarksSection)
+    model_card: ModelCardSection = field(default_factory=ModelCardSection)
 
     @property
     def group_sets(self) -> list[list[str]]:
@@ -245,6 +294,11 @@ class AuditSpec:
             return [list(group_set) for group_set in self.fairness.group_sets]
         columns = list(self.data.sensitive_features)
         return [[column] for column in columns] + ([columns] if len(columns) > 1 else [])
+
+    @property
+    def favourable(self) -> str:
+        """The favourable label value, the default filled in."""
+        return self.data.favourable or self.data.positive
 
     @property
     def reweigh_on(self) -> list[str]:
@@ -297,6 +351,7 @@ SECTIONS: dict[str, type] = {
     "attribution": AttributionSection,
     "parity": ParitySection,
     "benchmarks": BenchmarksSection,
+    "model_card": ModelCardSection,
 }
 
 
