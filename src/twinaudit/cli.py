@@ -52,13 +52,23 @@ def run(
     with training_progress(spec, enabled=not quiet) as progress:
         outcome = run_audit(spec, output_dir=output_dir, models_dir=models_dir,
                             progress=progress,
-                            command=shlex.join(["twinaudit", *sys.argv[1:]]))
+                            command=shlex.join(["twinaudit", *sys.argv[1:]]),
+                            # Data warnings, found before training; --quiet keeps them in
+                            # the report only.
+                            on_warning=None if quiet else
+                            lambda text: typer.echo(f"twinaudit: warning: {text}", err=True))
     verdict = outcome.results.get("parity", {}).get("verdict")
     # The parity verdict in words; a failed proof is said even with --quiet, in capitals, so
     # a CI log shows it (the gate then fails the build on it).
     if verdict is not None and (not quiet or not verdict["passed"]):
         typer.echo(("parity: " if verdict["passed"] else "twinaudit: PARITY ")
                    + verdict["text"], err=True)
+    if not quiet:
+        from twinaudit.report.views.verdict import quality_warning
+
+        warning = quality_warning(outcome.results)
+        if warning is not None:
+            typer.echo(f"twinaudit: warning: model quality: {warning}", err=True)
     typer.echo(f"results: {outcome.results_path}", err=True)
     typer.echo(str(outcome.report_path))
 
@@ -154,6 +164,39 @@ def baseline(
     from twinaudit.gate import promote_baseline
 
     typer.echo(str(promote_baseline(results, directory)))
+
+
+@app.command()
+def init(
+    data: Annotated[Path, typer.Argument(help="The table: a CSV or parquet file.")],
+    label: Annotated[str, typer.Option(help="The label column.")],
+    positive: Annotated[str | None, typer.Option(
+        help="The label value predicted as 1 (default: the minority value).")] = None,
+    sensitive: Annotated[list[str] | None, typer.Option(
+        help="A sensitive column (repeat for several; default: columns named like sex, "
+             "gender, race, age ...).")] = None,
+    name: Annotated[str | None, typer.Option(
+        help="The audit's name (default: the file's name, made safe).")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing audits/<name>.toml.")
+                     ] = False,
+) -> None:
+    """Profile a table and write a commented starter audit, audits/<name>.toml."""
+    from twinaudit.starter import write_starter
+
+    starter = write_starter(data, label=label, positive=positive, sensitive=sensitive or [],
+                            name=name, force=force)
+    if starter.positive_note:
+        typer.echo(f"positive: '{starter.positive}', {starter.positive_note} (--positive "
+                   "chooses)", err=True)
+    if starter.sensitive_guessed:
+        typer.echo(f"sensitive features: {', '.join(starter.sensitive)}, recognised by name "
+                   "(--sensitive chooses)", err=True)
+    if starter.warnings:
+        typer.echo(f"{len(starter.warnings)} warning(s) about the inputs, written as comments"
+                   + (f"; suggested drop_columns: {', '.join(starter.drop_columns)}"
+                      if starter.drop_columns else ""), err=True)
+    typer.echo(f"run it with: twinaudit run {shlex.quote(str(starter.path))}", err=True)
+    typer.echo(str(starter.path))
 
 
 @app.command()

@@ -28,9 +28,11 @@ from twinaudit.fairness.by_twin import audit_settings, before_after, fairness_by
 from twinaudit.fairness.mitigation import (
     Constraint,
     check_thresholds_possible,
+    mitigation_groups,
     reweighing_weights,
     threshold_optimizer_predictions,
 )
+from twinaudit.fairness.multiplicity import flag_run
 from twinaudit.families import Family, family_of
 from twinaudit.frameworks import Twin, thread_limit, twin_class
 from twinaudit.frameworks import environment as framework_environment
@@ -80,18 +82,19 @@ def train_twins(spec: AuditSpec, dataset: Dataset, network: Network, schedule: S
 
 
 def predictions_frame(twins: dict[tuple[str, int], Twin], split: Split, *,
-                      variant: str = "baseline",
+                      variant: str = "baseline", threshold: float = 0.5,
                       thresholds: dict[tuple[str, int], float] | None = None) -> pd.DataFrame:
     """Per-row predictions of every twin on a split, with the sensitive features beside them.
 
     ``y_true``, ``score`` and ``y_pred`` are the binary outcomes the fairness audit reads;
-    what they mean is the network's task's (:meth:`twinaudit.nets.tasks.Task.prediction_columns`;
-    a reconstruction's ``y_pred`` is the anomaly flag at the twin's validation threshold,
+    what they mean is the network's task's (:meth:`twinaudit.nets.tasks.Task.prediction_columns`:
+    a binary classifier's ``y_pred`` is its score at or above ``threshold``; a
+    reconstruction's is the anomaly flag at the twin's own validation threshold,
     ``thresholds``).
     """
     frames = []
     for (framework, seed), twin in twins.items():
-        threshold = thresholds[(framework, seed)] if thresholds else None
+        threshold = thresholds[(framework, seed)] if thresholds else threshold
         assert twin.network is not None, "the twin has no network"  # trained twins have one
         columns: dict = {"row_id": split.row_id, "variant": variant, "framework": framework,
                          "seed": seed,
@@ -123,29 +126,92 @@ def twin_summaries(twins: dict[tuple[str, int], Twin], dataset: Dataset,
 
 def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
               models_dir: Path | None = None, progress: ProgressCallback | None = None,
-              command: str | None = None) -> RunOutcome:
-    """Run every audit the spec enables and write results.json, predictions and the report."""
+              command: str | None = None,
+              on_warning: Callable[[str], None] | None = None) -> RunOutcome:
+    """Run every audit the spec enables and write results.json, predictions and the report.
+
+    ``on_warning`` hears each data warning (an ID-like column, a likely leak ...) as soon as
+    the data are read, before any training; all of them are in results.json and the report.
+    """
     started = time.perf_counter()
     output_dir = Path(output_dir or spec.output_dir)
+    if spec.data.dataset == "predictions":
+        return _prediction_table_run(spec, output_dir, command=command, started=started)
     models_dir = Path(models_dir or spec.models_dir)
     dataset = load_dataset(spec)
     check_groups(spec, dataset)
+    for warning in dataset.info.get("warnings", []):
+        if on_warning is not None:
+            on_warning(warning["message"])
     # Taken before any training: a second run into the same folders stops here.
     with OutputSet({output_dir: OUTPUT_FILES, models_dir: checkpoint_files()}) as outputs:
         results, predictions = _audit(spec, dataset, models=outputs.staging(models_dir),
                                       models_dir=models_dir, progress=progress,
                                       command=command, started=started)
-        from twinaudit.report import render_report
-
-        staged = outputs.staging(output_dir)
-        buffer = io.BytesIO()
-        pd.concat(predictions, ignore_index=True).to_parquet(buffer, index=False)
-        write_atomic(staged / "predictions.parquet", buffer.getvalue())
-        write_atomic(staged / "report.html", render_report(results))
-        write_results(staged / "results.json", results)
+        _write_outputs(outputs.staging(output_dir), results, predictions)
         outputs.commit()
     return RunOutcome(output_dir / "results.json", output_dir / "predictions.parquet",
                       output_dir / "report.html", results)
+
+
+def _prediction_table_run(spec: AuditSpec, output_dir: Path, *, command: str | None,
+                          started: float) -> RunOutcome:
+    """``[data] dataset = "predictions"``: the fairness audit of predictions made elsewhere.
+
+    Nothing is trained and no framework is imported; the one "model" is the table's. The
+    outputs are those of a run (results.json, predictions.parquet, report.html), so compare
+    and gate read them as they read any run.
+    """
+    from twinaudit.data.predictions import MODEL, load_predictions
+
+    table = load_predictions(spec)
+    frame = table.frame.assign(variant="baseline", framework=MODEL, seed=0)
+    results: dict[str, Any] = {
+        **_header(spec, command, frameworks=[], seeds=[]),
+        "data": table.summary,
+        "outputs": {"predictions": "predictions.parquet", "report": "report.html"},
+    }
+    if spec.audits.fairness:
+        results["fairness"] = {
+            "settings": {**audit_settings(spec, favourable=table.favourable_label),
+                         "threshold": spec.data.threshold},
+            **fairness_by_twin(frame, spec, table.has_scores,
+                               favourable=table.favourable_label)}
+        flag_run({"baseline": results["fairness"]}, spec.fairness.multiplicity,
+                 1 - spec.fairness.confidence)
+    with OutputSet({output_dir: OUTPUT_FILES}) as outputs:
+        results["run_seconds"] = time.perf_counter() - started
+        _write_outputs(outputs.staging(output_dir), results, [frame])
+        outputs.commit()
+    return RunOutcome(output_dir / "results.json", output_dir / "predictions.parquet",
+                      output_dir / "report.html", results)
+
+
+def _write_outputs(staged: Path, results: dict, predictions: list[pd.DataFrame]) -> None:
+    from twinaudit.report import render_report
+
+    buffer = io.BytesIO()
+    pd.concat(predictions, ignore_index=True).to_parquet(buffer, index=False)
+    write_atomic(staged / "predictions.parquet", buffer.getvalue())
+    write_atomic(staged / "report.html", render_report(results))
+    write_results(staged / "results.json", results)
+
+
+def _header(spec: AuditSpec, command: str | None, *, frameworks: list[str],
+            seeds: list[int]) -> dict[str, Any]:
+    """What every results.json begins with: what wrote it, which audit, on what machine."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": RESULTS_KIND,
+        "twinaudit_version": __version__,
+        "audit": {"name": spec.audit.name, "description": spec.audit.description,
+                  "spec_file": str(spec.source), "spec": spec.to_dict(),
+                  "command": command or " ".join(sys.argv)},
+        "environment": environment(
+            seeds=seeds, frameworks=frameworks,
+            framework_settings=framework_environment(frameworks) if frameworks else None,
+            audit_folder=spec.source.parent),
+    }
 
 
 #: What a run (and the commands that add to its folder) write into its output folder.
@@ -173,7 +239,8 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
     if reweighing:
         # Computed before any training, so an empty (group, label) cell stops the run early.
         weights = reweighing_weights(dataset.train.y, dataset.train.sensitive_features,
-                                     spec.reweigh_on)
+                                     spec.reweigh_on,
+                                     min_group_size=spec.fairness.min_group_size)
 
     twins = train_twins(spec, dataset, network, schedule, progress=progress)
     checkpoints = {key: models_dir / twin.save(models / key[0] / f"seed{key[1]}").relative_to(
@@ -183,19 +250,12 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
         thresholds = {key: RECONSTRUCTION.flag_threshold(twin, dataset.validation.X,
                                                          spec.fairness.flag_quantile)
                       for key, twin in twins.items()}
-    predictions = [predictions_frame(twins, dataset.test, thresholds=thresholds)]
+    predictions = [predictions_frame(twins, dataset.test, threshold=spec.data.threshold,
+                                     thresholds=thresholds)]
 
     results: dict[str, Any] = {
-        "schema_version": SCHEMA_VERSION,
-        "kind": RESULTS_KIND,
-        "twinaudit_version": __version__,
-        "audit": {"name": spec.audit.name, "description": spec.audit.description,
-                  "spec_file": str(spec.source), "spec": spec.to_dict(),
-                  "command": command or " ".join(sys.argv)},
-        "environment": environment(
-            seeds=spec.training.seeds, frameworks=spec.training.frameworks,
-            framework_settings=framework_environment(spec.training.frameworks),
-            audit_folder=spec.source.parent),
+        **_header(spec, command, frameworks=spec.training.frameworks,
+                  seeds=spec.training.seeds),
         "data": dataset.summary(),
         "network": {"kind": spec.network.kind, **network_to_dict(network),
                     "n_parameters": network.n_parameters},
@@ -212,8 +272,11 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
                 test=(dataset.test.X, dataset.test.y), settings=spec.parity,
             )
     if spec.audits.fairness:
-        results["fairness"] = {"settings": audit_settings(spec),
-                               **fairness_by_twin(predictions[0], spec, family)}
+        favourable = dataset.favourable_label
+        results["fairness"] = {"settings": {**audit_settings(spec, favourable=favourable),
+                                            "threshold": spec.data.threshold},
+                               **fairness_by_twin(predictions[0], spec, family.calibrated_scores,
+                                                  favourable=favourable)}
         outcome = network.task.outcome_note(dataset.n_classes)
         if outcome is not None:
             results["fairness"]["outcome"] = outcome
@@ -237,7 +300,8 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
         if reweighing:
             reweighed = train_twins(spec, dataset, network, schedule, sample_weight=weights,
                                     progress=progress)
-            predictions.append(predictions_frame(reweighed, dataset.test, variant="reweighed"))
+            predictions.append(predictions_frame(reweighed, dataset.test, variant="reweighed",
+                                                 threshold=spec.data.threshold))
             mitigation["reweighing"] = reweighing_section(
                 spec, dataset, weights, reweighed, predictions[-1], results, network, schedule,
                 family)
@@ -245,10 +309,21 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
             predictions.append(threshold_optimized(twins, dataset, spec))
             mitigation["threshold_optimizer"] = {
                 "constraints": spec.mitigation.constraints, "groups": spec.threshold_on,
+                "pooled_groups": mitigation_groups(
+                    dataset.validation.sensitive_features, spec.threshold_on,
+                    spec.fairness.min_group_size, dataset.test.sensitive_features)[2],
                 "fitted_on": "validation split scores of each twin",
-                **mitigation_effect(spec, predictions[-1], results, family),
+                **mitigation_effect(spec, predictions[-1], results, family,
+                                    dataset.favourable_label),
             }
         results["mitigation"] = mitigation
+    if "fairness" in results:
+        # Every "this disparity is not zero" flag of the run, adjusted together (each
+        # variant's fairness gains the summary: how many comparisons, how many flagged).
+        variants = {"baseline": results["fairness"],
+                    **{name: section["fairness"]
+                       for name, section in results.get("mitigation", {}).items()}}
+        flag_run(variants, spec.fairness.multiplicity, 1 - spec.fairness.confidence)
     results["run_seconds"] = time.perf_counter() - started
     return results, predictions
 
@@ -304,7 +379,8 @@ def check_groups(spec: AuditSpec, dataset: Dataset) -> None:
     if spec.audits.mitigation and spec.mitigation.threshold_optimizer:
         try:
             check_thresholds_possible(dataset.validation.y, dataset.validation.sensitive_features,
-                                      dataset.test.sensitive_features, spec.threshold_on)
+                                      dataset.test.sensitive_features, spec.threshold_on,
+                                      spec.fairness.min_group_size)
         except TwinauditError as error:
             raise TwinauditError(
                 f"{spec.source}: [mitigation] threshold_optimizer: {error} (a larger "
@@ -313,9 +389,10 @@ def check_groups(spec: AuditSpec, dataset: Dataset) -> None:
 
 
 def mitigation_effect(spec: AuditSpec, predictions: pd.DataFrame, results: dict,
-                      family: Family) -> dict:
+                      family: Family, favourable: int) -> dict:
     """Fairness of a mitigated variant and its before/after against the baseline twins."""
-    after = fairness_by_twin(predictions, spec, family)
+    after = fairness_by_twin(predictions, spec, family.calibrated_scores,
+                             favourable=favourable)
     effect = {"fairness": after}
     if "fairness" in results:
         effect["before_after"] = before_after(results["fairness"], after)
@@ -329,11 +406,13 @@ def reweighing_section(spec: AuditSpec, dataset: Dataset, weights: np.ndarray,
     """Twins retrained with Kamiran–Calders weights: their parity, fairness and trade-off."""
     section = {
         "groups": spec.reweigh_on,
+        "pooled_groups": mitigation_groups(dataset.train.sensitive_features, spec.reweigh_on,
+                                           spec.fairness.min_group_size)[2],
         "weights": {"min": float(weights.min()), "max": float(weights.max()),
                     "mean": float(weights.mean())},
         "twins": [{key: value for key, value in summary.items() if key != "history"}
                   for summary in twin_summaries(reweighed, dataset, None)],
-        **mitigation_effect(spec, predictions, results, family),
+        **mitigation_effect(spec, predictions, results, family, dataset.favourable_label),
     }
     if "parity" in results:
         # The identical-settings proof must hold for the weighted training too (its batches
@@ -356,7 +435,8 @@ def reweighing_section(spec: AuditSpec, dataset: Dataset, weights: np.ndarray,
 def threshold_optimized(twins: dict[tuple[str, int], Twin], dataset: Dataset,
                         spec: AuditSpec) -> pd.DataFrame:
     """Post-processed test predictions: per-group thresholds fitted on validation scores."""
-    frame = predictions_frame(twins, dataset.test, variant="threshold_optimizer")
+    frame = predictions_frame(twins, dataset.test, variant="threshold_optimizer",
+                              threshold=spec.data.threshold)
     for (framework, seed), twin in twins.items():
         rows = (frame["framework"] == framework) & (frame["seed"] == seed)
         frame.loc[rows, "y_pred"] = threshold_optimizer_predictions(
@@ -365,5 +445,6 @@ def threshold_optimized(twins: dict[tuple[str, int], Twin], dataset: Dataset,
             dataset.test.sensitive_features, columns=spec.threshold_on,
             # spec.load checked it is one of CONSTRAINTS.
             constraints=cast(Constraint, spec.mitigation.constraints), random_state=seed,
+            min_group_size=spec.fairness.min_group_size,
         )
     return frame

@@ -70,7 +70,8 @@ LIMITS: dict[str, int] = {
     "network.pool_size": 64, "network.embedding_dim": 4_096, "network.units": 4_096,
     "training.seeds": 2**32 - 1, "training.epochs": 100_000, "training.batch_size": 1_000_000,
     "training.patience": 100_000, "training.threads": 1_024,
-    "fairness.n_resamples": 100_000, "fairness.min_group_size": 100_000_000, "fairness.bootstrap_seed": 2**32 - 1,
+    "fairness.n_resamples": 100_000, "fairness.min_group_size": 100_000_000,
+    "fairness.bootstrap_seed": 2**32 - 1,
     "attribution.n_rows": 10_000_000, "attribution.n_steps": 10_000,
     "attribution.random_state": 2**32 - 1, "data.split_seed": 2**32 - 1,
 }

@@ -56,9 +56,11 @@ def test_parquet_dataset(tmp_path):
 @pytest.mark.parametrize("mutate, overrides, expected", [
     (lambda f: f.drop(columns="outcome"), {}, "no column 'outcome'"),
     (lambda f: f.drop(columns="group"), {}, "no sensitive column 'group'"),
-    (lambda f: f.assign(outcome=np.resize(["yes", "no", "maybe"], len(f))), {},
-     "must hold exactly two values"),
-    (lambda f: f, {"positive": "true"}, "must hold exactly two values, one of them 'true'"),
+    (lambda f: f.assign(outcome=np.resize(["yes", "no", "maybe"], len(f))),
+     {"favourable": "no"}, "[data] favourable = 'no' is not an outcome of label 'outcome' "
+     "(expected one of: yes, rest)"),
+    (lambda f: f, {"positive": "true"},
+     "must hold at least two values, one of them the positive 'true'"),
     (lambda f: f.assign(age=[*f["age"][:-1], "abc"]), {},
      "column 'age' is numeric but for 1 value(s) such as 'abc' at data row 200"),
     (lambda f: f.assign(age=np.where(np.arange(len(f)) == 3, np.inf, f["age"])), {},
@@ -85,9 +87,10 @@ def test_empty_csv_is_a_clear_error(tmp_path):
 @pytest.mark.parametrize("header", ["age,group,outcome,outcome", "age,group,age,outcome"])
 def test_a_repeated_header_is_refused_not_renamed(tmp_path, header):
     # pandas would read the second one as 'outcome.1': a feature that is the label.
-    rows = "\n".join(f"{20 + i},{'ab'[i % 2]},{20 + i},{('yes', 'no')[i % 2]}"
+    rows = "\n".join(f"{20 + i},{'ab'[i % 2]},{30 + i},{('yes', 'no')[i % 2]}"
                       for i in range(40))
-    with pytest.raises(TwinauditError, match=r"appears 2 times in the header \(expected unique"):
+    with pytest.raises(TwinauditError, match=r"appears 2 times in the header with different "
+                                             r"values \(expected unique"):
         load_csv(tmp_path, f"{header}\n{rows}\n")
 
 
@@ -111,7 +114,7 @@ def test_a_features_keep_list_keeps_the_label_and_sensitive_columns_beside_it(tm
 
 def test_a_repeated_column_left_out_by_the_keep_list_is_dropped_every_copy(tmp_path):
     # COMPAS repeats decile_score and priors_count; pandas would keep 'decile_score.1'.
-    rows = "\n".join(f"{20 + i},{'ab'[i % 2]},{i % 10},{i % 10},{('yes', 'no')[i % 2]}"
+    rows = "\n".join(f"{20 + i},{'ab'[i % 2]},{i % 10},{i % 7},{('yes', 'no')[i % 2]}"
                      for i in range(60))
     text = f"age,group,score,score,outcome\n{rows}\n"
     dataset = load_csv(tmp_path, text, features=["age"])
@@ -120,6 +123,19 @@ def test_a_repeated_column_left_out_by_the_keep_list_is_dropped_every_copy(tmp_p
         load_csv(tmp_path, text)  # every column an input: which copy?
     with pytest.raises(TwinauditError, match="column 'score' appears 2 times"):
         load_csv(tmp_path, text, features=["age", "score"])
+
+
+def test_repeated_copies_with_the_same_values_are_one_column(tmp_path):
+    # As COMPAS's two priors_count columns: the same numbers, so no copy can be the wrong one.
+    rows = "\n".join(f"{20 + i},{'ab'[i % 2]},{i % 10},{i % 10},{('yes', 'no')[i % 2]}"
+                     for i in range(60))
+    dataset = load_csv(tmp_path, f"age,group,score,score,outcome\n{rows}\n")
+    assert dataset.feature_names == ["age", "score", "group=a", "group=b"]
+    # A copied label is the label once, never an input.
+    rows = "\n".join(f"{20 + i},{'ab'[i % 2]},{('yes', 'no')[i % 3 == 0]},"
+                     f"{('yes', 'no')[i % 3 == 0]}" for i in range(60))
+    dataset = load_csv(tmp_path, f"age,group,outcome,outcome\n{rows}\n")
+    assert dataset.feature_names == ["age", "group=a", "group=b"]
 
 
 def test_filters_keep_the_rows_every_filter_passes_and_record_them(tmp_path):

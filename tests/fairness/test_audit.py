@@ -32,6 +32,7 @@ from twinaudit.fairness.audit import (
     fairness_audit,
     summarise_across_seeds,
 )
+from twinaudit.fairness.counts import GROUP_METRICS
 from twinaudit.spec.sections import EQUIVALENCE_MARGINS
 from twinaudit.vocabulary import FRAMEWORKS
 
@@ -56,6 +57,9 @@ def _synthetic(n_rows: int = 3000, seed: int = 0) -> dict:
 def _audit(data: dict, weighted: bool = False, **options) -> dict:
     options.setdefault("group_sets", [["sex"], ["race"], ["sex", "race"]])
     options.setdefault("n_resamples", 200)
+    # The hand-worked and property cases use groups of a few rows; the small-group rule
+    # (default 30) has its own tests below.
+    options.setdefault("min_group_size", 1)
     return fairness_audit(
         data["y_true"], data["y_pred"], data["y_score"], data["sensitive_features"],
         sample_weight=data["sample_weight"] if weighted else None, **options,
@@ -225,6 +229,7 @@ def test_audit_is_invariant_to_row_order(data):
         return fairness_audit(
             np.array(y_true)[index], np.array(y_pred)[index], np.array(y_score)[index],
             pd.DataFrame({"g": np.array(groups)[index]}), group_sets=[["g"]], n_resamples=0,
+            min_group_size=1,
         )
 
     original, permuted = _values(audit(list(range(len(y_true))))), _values(audit(order))
@@ -239,7 +244,7 @@ def test_identical_groups_have_no_disparity(data):
     twice = fairness_audit(
         np.tile(y_true, 2), np.tile(y_pred, 2), np.tile(y_score, 2),
         pd.DataFrame({"g": ["a"] * len(y_true) + ["b"] * len(y_true)}),
-        group_sets=[["g"]], privileged={"g": "a"}, n_resamples=0,
+        group_sets=[["g"]], privileged={"g": "a"}, n_resamples=0, min_group_size=1,
     )
     for name, disparity in twice["group_sets"]["g"]["disparities"].items():
         if disparity["value"] is None or name == "four_fifths_rule_violated":
@@ -253,15 +258,18 @@ def test_identical_groups_have_no_disparity(data):
 def test_differences_and_ratios_agree_with_the_group_values(data):
     y_true, y_pred, groups, y_score, _ = data
     result = fairness_audit(y_true, y_pred, y_score, pd.DataFrame({"g": groups}),
-                            group_sets=[["g"]], n_resamples=0)
+                            group_sets=[["g"]], n_resamples=0, min_group_size=1)
     entry = result["group_sets"]["g"]
 
     def rates(metric):
         values = [group["metrics"][metric]["value"] for group in entry["groups"].values()]
         return [value for value in values if value is not None]
 
-    def spread(metric):
+    def spread(metric, undefined_as_zero=False):
         defined = rates(metric)
+        if undefined_as_zero:  # fairlearn's convention
+            defined = [value if value is not None else 0.0 for value in
+                       (group["metrics"][metric]["value"] for group in entry["groups"].values())]
         if not defined:
             return None, None
         ratio = min(defined) / max(defined) if max(defined) > 0 else None
@@ -276,10 +284,15 @@ def test_differences_and_ratios_agree_with_the_group_values(data):
         spread("selection_rate"), spread("true_positive_rate"), spread("false_positive_rate"))
     assert disparities["demographic_parity_difference"] == pytest.approx(selection[0])
     assert disparities["demographic_parity_ratio"] == pytest.approx(selection[1])
-    assert disparities["equal_opportunity_difference"] == pytest.approx(positive[0])
+    assert disparities["equal_opportunity_difference"] == pytest.approx(
+        spread("true_positive_rate", True)[0])
     differences = [value for value in (positive[0], false_positive[0]) if value is not None]
     expected = max(differences) if differences else None
-    assert disparities["equalized_odds_difference"] == pytest.approx(expected)
+    assert disparities["equalized_odds_difference_defined"] == pytest.approx(expected)
+    assert disparities["equal_opportunity_difference_defined"] == pytest.approx(positive[0])
+    fairlearn_style = max(spread("true_positive_rate", True)[0],
+                          spread("false_positive_rate", True)[0])
+    assert disparities["equalized_odds_difference"] == pytest.approx(fairlearn_style)
 
 
 # --- confidence intervals ------------------------------------------------------------------
@@ -337,16 +350,26 @@ def test_a_tiny_group_keeps_an_interval_and_is_flagged():
     race[:3] = "Tiny"
     data["y_true"][:3], data["y_pred"][:3] = [1, 0, 1], [1, 1, 0]
     data["sensitive_features"]["race"] = race
-    groups = _audit(data, group_sets=[["race"]])["group_sets"]["race"]["groups"]
+    entry = _audit(data, group_sets=[["race"]], min_group_size=30)["group_sets"]["race"]
+    groups = entry["groups"]
     assert groups["Tiny"]["count"] == 3 and groups["Tiny"]["small_group"] is True
     assert groups["White"]["small_group"] is False
     low, high = groups["Tiny"]["metrics"]["selection_rate"]["ci"]
-    assert 0 <= low < high <= 1  # it varies across resamples, never disappears
+    assert 0 <= low < 2 / 3 < high <= 1  # a binomial interval of 2 in 3, never [x, x]
+    assert [excluded["group"] for excluded in entry["excluded_groups"]] == ["Tiny"]
 
 
-def test_no_resamples_gives_no_intervals():
+def test_no_resamples_leaves_only_the_binomial_rate_intervals():
+    # Before the rates had binomial intervals, n_resamples=0 meant no interval at all; rates
+    # need no resamples now, the bootstrap figures still do.
     result = _audit(_hand_data(), group_sets=[["group"]], n_resamples=0)
-    assert all(interval is None for *_, interval in _all_intervals(result))
+    methods = result["interval_methods"]
+    for where, value, interval in _all_intervals(result):
+        figure = where.rsplit("/", 1)[-1]
+        if methods[figure] == "bca_bootstrap" or value is None:
+            assert interval is None, where
+        else:
+            assert interval[0] <= value <= interval[1] and interval[0] < interval[1], where
 
 
 # --- output shape --------------------------------------------------------------------------
@@ -361,7 +384,7 @@ def test_result_is_strict_json_with_none_for_undefined_values():
     group_b = result["group_sets"]["group"]["groups"]["b"]["metrics"]
     assert group_b["true_positive_rate"] == {"value": None, "ci": None}
     assert result["overall"]["count"] == 8
-    assert result["schema"] == "twinaudit.fairness/1"
+    assert result["schema"] == "twinaudit.fairness/2"
 
 
 def test_missing_values_form_their_own_group():
@@ -409,7 +432,8 @@ def test_bad_input_raises_one_clear_line(change, expected):
 def test_a_constant_column_is_not_computable_rather_than_an_error():
     frame = pd.DataFrame({"sex": ["M"] * 40, "race": ["W", "B"] * 20})
     result = fairness_audit(np.tile([0, 1], 20), np.tile([1, 0], 20), None, frame,
-                            group_sets=[["sex"], ["sex", "race"]], n_resamples=10)
+                            group_sets=[["sex"], ["sex", "race"]], n_resamples=10,
+                            min_group_size=20)
     single = result["group_sets"]["sex"]
     assert single["status"] == "not_computable"
     assert "single group ('M')" in single["reason"]
@@ -493,3 +517,228 @@ def test_seed_summary_of_real_audits():
     assert entry["by_framework"]["keras"]["n_seeds"] == 3
     assert entry["verdict"] in ("equivalent", "undecided", "different")
     json.dumps(summary, allow_nan=False)
+
+
+# --- equalized odds as fairlearn computes it -----------------------------------------------
+
+
+def test_equalized_odds_counts_a_group_without_positives_as_fairlearn_does():
+    # Group b has no positives: its TPR is undefined. fairlearn 0.15's true_positive_rate
+    # returns 0 there, so its equalized odds difference is max(|0.5 - 0|, |0.5 - 0.25|) = 0.5.
+    # Leaving b out (the old behaviour, now "_defined") gives the FPR gap alone: 0.25.
+    y_true = np.array([1, 0, 1, 0, 0, 0, 0, 0])
+    y_pred = np.array([1, 1, 0, 0, 1, 0, 0, 0])
+    groups = pd.DataFrame({"g": list("aaaabbbb")})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = {name: oracle(y_true, y_pred, sensitive_features=groups["g"]) for name, oracle
+                    in (("equalized_odds_difference", equalized_odds_difference),
+                        ("equalized_odds_ratio", equalized_odds_ratio),
+                        ("equal_opportunity_difference", equal_opportunity_difference),
+                        ("equal_opportunity_ratio", equal_opportunity_ratio))}
+    disparities = fairness_audit(y_true, y_pred, None, groups, group_sets=[["g"]],
+                                 n_resamples=50, min_group_size=1)["group_sets"]["g"][
+        "disparities"]
+    for name, value in expected.items():
+        assert disparities[name]["value"] == pytest.approx(value), name
+    assert expected["equalized_odds_difference"] == pytest.approx(0.5)
+    assert disparities["equalized_odds_difference_defined"]["value"] == pytest.approx(0.25)
+    assert disparities["equalized_odds_difference_defined"]["metric"] == "false_positive_rate"
+    assert disparities["equalized_odds_difference"]["metric"] == "true_positive_rate"
+    assert disparities["equalized_odds_difference"]["worst_group"] == "b"
+    assert disparities["equal_opportunity_difference_defined"]["value"] == 0.0
+    assert set(DISPARITIES) <= set(disparities)
+
+
+# --- the favourable outcome ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("columns", [["sex"], ["sex", "race"]])
+def test_favourable_zero_matches_fairlearn_on_flipped_labels(columns):
+    data = _synthetic()
+    flipped_true, flipped_pred = 1 - data["y_true"], 1 - data["y_pred"]
+    features = data["sensitive_features"][columns]
+    result = _audit(data, group_sets=[columns], n_resamples=0, favourable=0,
+                    privileged={"sex": "Male", "race": "White"})
+    assert result["favourable_label"] == 0
+    entry = result["group_sets"][INTERSECTION_SEPARATOR.join(columns)]
+    frame = MetricFrame(metrics={"selection_rate": selection_rate,
+                                 "true_positive_rate": true_positive_rate},
+                        y_true=flipped_true, y_pred=flipped_pred, sensitive_features=features)
+    original = MetricFrame(metrics=true_positive_rate, y_true=data["y_true"],
+                           y_pred=data["y_pred"], sensitive_features=features)
+    for key, expected in frame.by_group.iterrows():
+        label = INTERSECTION_SEPARATOR.join(key if isinstance(key, tuple) else (key,))
+        metrics = entry["groups"][label]["metrics"]
+        assert metrics["selection_rate"]["value"] == pytest.approx(expected["selection_rate"])
+        # Error rates stay about label 1: the unflipped TPR, not the flipped one.
+        assert metrics["true_positive_rate"]["value"] == pytest.approx(
+            original.by_group[key])
+    disparities = entry["disparities"]
+    assert disparities["demographic_parity_difference"]["value"] == pytest.approx(
+        demographic_parity_difference(flipped_true, flipped_pred, sensitive_features=features))
+    assert disparities["demographic_parity_ratio"]["value"] == pytest.approx(
+        demographic_parity_ratio(flipped_true, flipped_pred, sensitive_features=features))
+    assert disparities["equalized_odds_difference"]["value"] == pytest.approx(
+        equalized_odds_difference(data["y_true"], data["y_pred"], sensitive_features=features))
+    # The disadvantaged group flips too: the group selected least for the favourable outcome.
+    rates = {label: group["metrics"]["selection_rate"]["value"]
+             for label, group in entry["groups"].items()}
+    privileged = "Male" if columns == ["sex"] else "Male×White"
+    lowest = min((rate, label) for label, rate in rates.items() if label != privileged)
+    impact = disparities["disparate_impact"]
+    assert impact["worst_group"] == lowest[1]
+    assert impact["value"] == pytest.approx(lowest[0] / rates[privileged])
+
+
+# --- small groups --------------------------------------------------------------------------
+
+
+def test_groups_under_min_group_size_are_shown_but_left_out_of_disparities():
+    data = _synthetic(3000)
+    race = data["sensitive_features"]["race"].to_numpy().copy()
+    race[:12] = "Tiny"
+    data["y_pred"][:12] = 0  # a selection rate of 0 would set every selection disparity
+    data["sensitive_features"]["race"] = race
+    result = _audit(data, group_sets=[["race"]], privileged={"race": "White"},
+                    min_group_size=30, n_resamples=50)
+    entry = result["group_sets"]["race"]
+    assert result["small_group_rows"] == 30
+    assert entry["excluded_groups"] == [{"group": "Tiny", "count": 12, "reason": (
+        "12 rows, fewer than min_group_size (30): shown, but left out of the disparities")}]
+    tiny = entry["groups"]["Tiny"]
+    assert tiny["small_group"] is True and tiny["metrics"]["selection_rate"]["value"] == 0.0
+    assert tiny["metrics"]["selection_rate"]["ci"][1] > 0  # shown with its interval
+    kept = [group["metrics"]["selection_rate"]["value"]
+            for label, group in entry["groups"].items() if label != "Tiny"]
+    disparities = entry["disparities"]
+    assert disparities["demographic_parity_difference"]["value"] == pytest.approx(
+        max(kept) - min(kept))
+    assert disparities["disparate_impact"]["worst_group"] != "Tiny"
+    everyone = _audit(data, group_sets=[["race"]], min_group_size=1, n_resamples=0)
+    assert everyone["group_sets"]["race"]["disparities"]["demographic_parity_difference"][
+        "value"] == pytest.approx(max(kept))  # teeth: with Tiny in, the spread is max - 0
+
+
+def test_fewer_than_two_large_groups_make_disparities_not_computable():
+    data = _synthetic(400)
+    result = _audit(data, group_sets=[["race"], ["sex"]], privileged={"sex": "Male"},
+                    min_group_size=120, n_resamples=20)
+    race = result["group_sets"]["race"]
+    assert race["status"] == "not_computable"
+    assert "min_group_size" in race["reason"] and "at least two" in race["reason"]
+    assert race["disparities"]["demographic_parity_difference"]["value"] is None
+    assert all(group["metrics"]["accuracy"]["ci"] is not None
+               for group in race["groups"].values())
+    sex = result["group_sets"]["sex"]
+    assert sex["status"] == "ok"  # Female about 160 rows, Male about 240
+    # A privileged group under the size leaves disparate impact without a reference.
+    small_privileged = _audit(data, group_sets=[["race"]], privileged={"race": "Other"},
+                              min_group_size=50, n_resamples=0)["group_sets"]["race"]
+    impact = small_privileged["disparities"]["disparate_impact"]
+    assert impact["value"] is None and "'Other'" in impact["reason"]
+    assert small_privileged["disparities"]["demographic_parity_difference"]["value"] is not None
+
+
+# --- rate intervals, p-values and model quality in the audit -------------------------------
+
+
+def test_a_group_without_positive_predictions_gets_an_exact_upper_bound():
+    y_pred = np.r_[np.zeros(100, int), np.ones(100, int)]
+    groups = pd.DataFrame({"g": ["a"] * 100 + ["b"] * 100})
+    result = fairness_audit(y_pred, y_pred, None, groups, group_sets=[["g"]], n_resamples=50,
+                            rate_interval="clopper_pearson")
+    low, high = result["group_sets"]["g"]["groups"]["a"]["metrics"]["selection_rate"]["ci"]
+    assert low == 0.0 and high == pytest.approx(1 - 0.025 ** (1 / 100))
+    assert result["rate_interval"] == "clopper_pearson"
+    methods = result["interval_methods"]
+    assert methods["selection_rate"] == "clopper_pearson"
+    assert methods["expected_calibration_error"] == "bca_bootstrap"
+    assert methods["equalized_odds_difference"] == "bca_bootstrap"
+    assert set(methods) == set(GROUP_METRICS) | set(DISPARITIES)
+
+
+def test_weighted_rate_intervals_use_kish_effective_counts():
+    y_pred = np.array([1, 0, 0, 0, 1, 1, 0, 0, 0, 1] * 4)
+    weight = np.tile([1.0, 3.0, 0.5, 2.0, 1.0], 8)
+    result = fairness_audit(y_pred, y_pred, None, pd.DataFrame({"g": ["a"] * 40}),
+                            group_sets=[["g"]], sample_weight=weight, n_resamples=0)
+    rate = result["overall"]["metrics"]["selection_rate"]
+    effective = weight.sum() ** 2 / (weight**2).sum()
+    share = (weight * y_pred).sum() / weight.sum()
+    scipy_wilson = _wilson_by_hand(share, effective)
+    assert rate["value"] == pytest.approx(share)
+    assert rate["ci"] == pytest.approx(scipy_wilson)
+
+
+def _wilson_by_hand(share, n, z=1.959963984540054):
+    centre = (share + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(share * (1 - share) / n + z * z / (4 * n * n))
+    return [centre - half, centre + half]
+
+
+def test_disparity_p_values_are_chi_square_tests_of_the_driving_rates():
+    from scipy import stats
+
+    data = _synthetic(2000)
+    entry = _audit(data, group_sets=[["race"]], n_resamples=0)["group_sets"]["race"]
+    table = pd.crosstab(data["sensitive_features"]["race"], data["y_pred"])
+    expected = stats.chi2_contingency(table.to_numpy(), correction=False).pvalue
+    parity = entry["disparities"]["demographic_parity_difference"]
+    assert parity["tested_rates"] == ["selection_rate"]
+    assert parity["p_value"] == pytest.approx(expected)
+    assert entry["disparities"]["demographic_parity_ratio"]["p_value"] == parity["p_value"]
+    odds = entry["disparities"]["equalized_odds_difference"]
+    assert odds["tested_rates"] == ["true_positive_rate", "false_positive_rate"]
+    statistics = [stats.chi2_contingency(pd.crosstab(
+        data["sensitive_features"]["race"][data["y_true"] == label],
+        data["y_pred"][data["y_true"] == label]).to_numpy(), correction=False)
+        for label in (1, 0)]
+    combined = stats.chi2.sf(sum(s.statistic for s in statistics), sum(s.dof for s in statistics))
+    assert odds["p_value"] == pytest.approx(combined)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_model_quality_per_group_matches_sklearn_and_numpy(weighted):
+    from sklearn.metrics import roc_auc_score
+
+    data = _synthetic(3000)
+    # Ties (counted one half by the AUC), none on a bin edge (where float rounding decides).
+    data["y_score"] = np.minimum(np.round(data["y_score"], 2) + 0.001, 0.999)
+    result = _audit(data, weighted, group_sets=[["race"]], n_resamples=0)
+    assert result["score_bins"] == {"calibration": 10, "histogram": 20}
+    race = data["sensitive_features"]["race"].to_numpy()
+    for label, group in result["group_sets"]["race"]["groups"].items():
+        rows = race == label
+        weight = data["sample_weight"][rows] if weighted else None
+        quality = group["model_quality"]
+        assert quality["roc_auc"] == pytest.approx(roc_auc_score(
+            data["y_true"][rows], data["y_score"][rows], sample_weight=weight), abs=1e-12)
+        scores = data["y_score"][rows]
+        histogram = np.histogram(scores, bins=20, range=(0, 1))[0]
+        assert quality["score_histogram"] == histogram.tolist()
+        curve = quality["calibration_curve"]
+        bins = np.minimum((scores * 10).astype(int), 9)
+        assert curve["rows"] == np.bincount(bins, minlength=10).tolist()
+        w = np.ones(rows.sum()) if weight is None else weight
+        for b in range(10):
+            inside = bins == b
+            if not inside.any():
+                assert curve["mean_score"][b] is None
+                continue
+            assert curve["mean_score"][b] == pytest.approx(
+                np.average(scores[inside], weights=w[inside]), abs=1e-6)
+            assert curve["mean_label"][b] == pytest.approx(
+                np.average(data["y_true"][rows][inside], weights=w[inside]), abs=1e-6)
+    without_scores = _audit({**data, "y_score": None}, group_sets=[["race"]], n_resamples=0)
+    assert without_scores["overall"]["model_quality"] is None
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({"favourable": 2}, "favourable must be 0 or 1"),
+    ({"min_group_size": 0}, "min_group_size"),
+    ({"rate_interval": "wald"}, "rate_interval must be one of wilson, clopper_pearson"),
+])
+def test_bad_options_raise_one_clear_line(change, expected):
+    with pytest.raises(FairnessInputError, match=expected):
+        _audit(_hand_data(), group_sets=[["group"]], **change)

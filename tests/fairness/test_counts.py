@@ -178,3 +178,71 @@ def test_score_sums_vary_like_sums_of_resampled_rows():
     score_sums = resampled.weighted_score.sum(axis=(1, 2, 3, 4))
     assert score_sums.mean() == pytest.approx(y_score.sum(), rel=1e-4)
     assert score_sums.var() == pytest.approx(400 * y_score.var(), rel=0.05)
+
+
+def test_cell_sums_hold_squared_weights_for_effective_counts():
+    group_codes, y_true, y_pred, _, sample_weight = _random_rows(300, 2, seed=6)
+    sums = stats.group_cell_sums(group_codes, 2, y_true, y_pred, sample_weight=sample_weight)
+    for group in range(2):
+        rows = group_codes == group
+        assert sums.weight_squared[group].sum() == pytest.approx((sample_weight[rows] ** 2).sum())
+        # Kish: (sum w)^2 / sum w^2 of the group's rows, and successes = rate x that.
+        selected = rows & (y_pred == 1)
+        successes, trials = stats.rate_counts(sums)["selection_rate"]
+        effective = sample_weight[rows].sum() ** 2 / (sample_weight[rows] ** 2).sum()
+        assert trials[group] == pytest.approx(effective)
+        assert successes[group] / trials[group] == pytest.approx(
+            sample_weight[selected].sum() / sample_weight[rows].sum())
+    unweighted = stats.group_cell_sums(group_codes, 2, y_true, y_pred)
+    successes, trials = stats.rate_counts(unweighted)["true_positive_rate"]
+    np.testing.assert_allclose(trials, [np.sum((group_codes == g) & (y_true == 1))
+                                        for g in range(2)])
+    np.testing.assert_allclose(successes, [np.sum((group_codes == g) & (y_true == 1)
+                                                  & (y_pred == 1)) for g in range(2)])
+
+
+def test_favourable_zero_selects_the_negative_prediction_only():
+    group_codes, y_true, y_pred, y_score, _ = _random_rows(400, 2, seed=8)
+    sums = stats.group_cell_sums(group_codes, 2, y_true, y_pred, y_score)
+    one, zero = stats.group_metrics(sums, favourable=1), stats.group_metrics(sums, favourable=0)
+    np.testing.assert_allclose(zero["selection_rate"], 1 - one["selection_rate"])
+    for name in stats.GROUP_METRICS:
+        if name != "selection_rate":
+            np.testing.assert_array_equal(zero[name], one[name])
+
+
+def test_leave_one_out_equals_deleting_a_row():
+    group_codes, y_true, y_pred, y_score, _ = _random_rows(120, 2, seed=9)
+    sums = stats.group_cell_sums(group_codes, 2, y_true, y_pred, y_score)
+    left_out, rows = stats.leave_one_out(sums)
+    assert rows.sum() == 120  # every row is left out once, in its cell's entry
+    index = np.flatnonzero(sums.rows)
+    for entry in (0, len(rows) // 2, len(rows) - 1):
+        # The first row of that cell, deleted from the data.
+        cell = np.unravel_index(index[entry], sums.rows.shape)
+        bins = stats.calibration_bins(y_score)
+        row = np.flatnonzero((group_codes == cell[0]) & (bins == cell[1])
+                             & (y_true == cell[2]) & (y_pred == cell[3]))[0]
+        keep = np.arange(120) != row
+        direct = stats.group_cell_sums(group_codes[keep], 2, y_true[keep], y_pred[keep],
+                                       y_score[keep])
+        np.testing.assert_allclose(left_out.rows[entry], direct.rows)
+        np.testing.assert_allclose(left_out.weight[entry], direct.weight)
+        # Scores vary within a cell: the row left out is the cell's average row.
+        np.testing.assert_allclose(left_out.weighted_score[entry].sum(),
+                                   direct.weighted_score.sum()
+                                   + y_score[row] - sums.weighted_score[cell] / sums.rows[cell])
+
+
+def test_group_roc_auc_matches_sklearn_and_is_nan_for_one_class():
+    from sklearn.metrics import roc_auc_score
+
+    group_codes, y_true, _, y_score, sample_weight = _random_rows(500, 3, seed=10)
+    y_score = np.round(y_score, 1)  # many ties
+    y_true[group_codes == 2] = 1  # one class only
+    auc = stats.group_roc_auc(group_codes, 3, y_true, y_score, sample_weight)
+    for group in range(2):
+        rows = group_codes == group
+        assert auc[group] == pytest.approx(roc_auc_score(
+            y_true[rows], y_score[rows], sample_weight=sample_weight[rows]), abs=1e-12)
+    assert np.isnan(auc[2])

@@ -7,7 +7,9 @@ import pytest
 from twinaudit.data import adult as adult_data
 from twinaudit.fairness.audit import FairnessInputError, fairness_audit
 from twinaudit.fairness.mitigation import (
+    POOLED,
     check_thresholds_possible,
+    mitigation_groups,
     reweighing_weights,
     threshold_optimizer_predictions,
 )
@@ -157,3 +159,51 @@ def test_the_pre_training_check_finds_what_would_stop_threshold_optimizer():
     with pytest.raises(FairnessInputError, match="validation group 'a' has label 1 only"):
         threshold_optimizer_predictions(validation[0], labels, validation[2], test[0], test[2],
                                         columns=["g"])
+
+
+# -- groups under min_group_size are pooled ---------------------------------------------------
+
+def test_groups_under_the_minimum_size_and_unseen_groups_share_one_pooled_group():
+    fit = pd.DataFrame({"race": ["A"] * 40 + ["B"] * 35 + ["C"] * 4 + ["D"] * 2})
+    test = pd.DataFrame({"race": ["A", "B", "C", "D", "E"]})
+    fit_labels, (test_labels,), pooled = mitigation_groups(fit, ["race"], 30, test)
+    assert pooled == ["C", "D", "E"]
+    assert list(test_labels) == ["A", "B", POOLED, POOLED, POOLED]
+    assert (fit_labels[75:] == POOLED).all() and set(fit_labels[:75]) == {"A", "B"}
+    # With a minimum of 1 nothing seen is pooled; the unseen test group still is.
+    assert mitigation_groups(fit, ["race"], 1, test)[2] == ["E"]
+
+
+def test_reweighing_pools_small_groups_and_weighs_the_pool_by_hand():
+    # C (3 rows) holds label 1 only: alone its (C, 0) cell is empty and weights are undefined.
+    frame = pd.DataFrame({"g": ["A"] * 40 + ["B"] * 40 + ["C"] * 3 + ["D"] * 2})
+    y = np.array([1] * 10 + [0] * 30 + [1] * 20 + [0] * 20 + [1, 1, 1] + [0, 0])
+    with pytest.raises(FairnessInputError, match="'C' and y_true=0"):
+        reweighing_weights(y, frame, ["g"])
+    weights = reweighing_weights(y, frame, ["g"], min_group_size=30)
+    # The pool {C, D}: 5 rows, 3 positive. W(pool, 1) = P(pool)·P(1) / P(pool, 1).
+    n, positives = len(y), y.sum()
+    expected = (5 / n) * (positives / n) / (3 / n)
+    np.testing.assert_allclose(weights[80:83], expected)
+    np.testing.assert_allclose(weights[:10], (40 / n) * (positives / n) / (10 / n))
+
+
+def test_threshold_optimizer_fits_one_threshold_for_the_pooled_small_groups():
+    rng = np.random.default_rng(0)
+    groups = np.array(["A"] * 300 + ["B"] * 300 + ["C"] * 3)
+    y = rng.integers(0, 2, len(groups))
+    y[600:] = 0  # C alone: one label only, which fairlearn refuses ("Degenerate labels")
+    score = np.clip(0.5 * y + rng.normal(0.25, 0.2, len(y)), 0, 1)
+    frame = pd.DataFrame({"g": groups})
+    with pytest.raises(FairnessInputError, match="validation group 'C' has label 0 only"):
+        check_thresholds_possible(y, frame, frame, ["g"])
+    # Pooled with nothing else it is still one label: the pool is then the group named.
+    with pytest.raises(FairnessInputError, match=f"validation group '{POOLED}' has label 0"):
+        check_thresholds_possible(y, frame, frame, ["g"], min_group_size=30)
+    # With a second small group holding both labels the pool can be fitted.
+    groups[590:600] = "D"
+    frame = pd.DataFrame({"g": groups})
+    check_thresholds_possible(y, frame, frame, ["g"], min_group_size=30)
+    predicted = threshold_optimizer_predictions(score, y, frame, score, frame, columns=["g"],
+                                                min_group_size=30)
+    assert predicted.shape == y.shape and set(np.unique(predicted)) <= {0, 1}

@@ -394,3 +394,67 @@ def test_comparison_report_opens_offline_without_errors(browser, tmp_path):
     assert [url for url in page.requests() if url != path.as_uri()] == []
     assert "NO — disjoint" in page.evaluate("document.body.innerText")
     _assert_valid_png(page.screenshot(_screenshot_dir(tmp_path) / "compare.png"), 1500)
+
+
+#: Every table of the page, each judged against the page's column (the body's content box):
+#: one inside a horizontal scroll container must have that container within the column; any
+#: other must itself be within it. Returns the offenders, and how many containers scroll.
+OVERFLOWING_TABLES = """(() => {
+  const body = document.body.getBoundingClientRect();
+  const style = getComputedStyle(document.body);
+  const left = body.left + parseFloat(style.paddingLeft);
+  const right = body.right - parseFloat(style.paddingRight);
+  const offenders = [];
+  let scrolling = 0;
+  for (const table of document.querySelectorAll("table")) {
+    let box = table.getBoundingClientRect();
+    for (let node = table.parentElement; node && node !== document.body;
+         node = node.parentElement) {
+      if (["auto", "scroll"].includes(getComputedStyle(node).overflowX)) {
+        box = node.getBoundingClientRect();
+        scrolling += node.scrollWidth > node.clientWidth ? 1 : 0;
+        break;
+      }
+    }
+    if (box.left < left - 0.5 || box.right > right + 0.5) {
+      const section = table.closest("section");
+      offenders.push(`${section ? section.id : "?"}: ${Math.round(box.right)} px > ` +
+                     `${Math.round(right)} px: ${table.textContent.trim().slice(0, 60)}`);
+    }
+  }
+  return {offenders, scrolling, page: document.documentElement.scrollWidth,
+          window: window.innerWidth};
+})()"""
+
+
+def wide_results() -> dict:
+    """The full report with content far wider than the page, in every kind of table: a
+    benchmarks table of 40 columns, long unbroken words in small tables inside a grid cell
+    (the packages) and inside a details (methods that did not apply), a group name."""
+    results = full_results()
+    word = "unbroken_" * 40
+    results["benchmarks"]["rows"][0].update({f"stage_{i}_s": 0.001 * i for i in range(40)})
+    results["environment"]["packages"][f"package_{word}"] = f"1.0+{word}"
+    results["attribution"]["methods"]["deeplift"]["twins"]["keras/0"]["reason"] = word
+    groups = results["data"]["groups"]["race"]
+    for split in groups.values():
+        split[f"group_{word}"] = {"count": 10, "base_rate": 0.5}
+    return results
+
+
+@pytest.mark.parametrize("media", ["screen", "print"])
+def test_wide_tables_stay_inside_the_page_column(browser, tmp_path, media):
+    page, _ = _open_report(browser, tmp_path, wide_results(), f"wide-{media}")
+    page.call("Emulation.setDeviceMetricsOverride", width=1280, height=900,
+              deviceScaleFactor=1, mobile=False)
+    if media == "print":
+        page.call("Emulation.setEmulatedMedia", media="print")
+    page.evaluate("document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    layout = page.evaluate(OVERFLOWING_TABLES)
+    assert layout["window"] == 1280
+    assert layout["offenders"] == []
+    assert layout["page"] <= layout["window"]  # nothing makes the page itself scroll sideways
+    if media == "screen":
+        assert layout["scrolling"] >= 1  # the 40-column table scrolls inside its wrapper
+    page.screenshot(_screenshot_dir(tmp_path) / f"report-wide-{media}.png")
+    assert page.console_errors() == []

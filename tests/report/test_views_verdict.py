@@ -28,3 +28,19 @@ def test_the_verdict_sets_accuracy_against_the_majority_class():
     results["data"]["majority_class_rate"]["test"] = 0.845
     html = render_report(results)
     assert "torch, keras barely beat it" in html
+
+
+def test_the_run_hears_the_majority_class_warning_and_prediction_tables_get_it_too():
+    from twinaudit.report.views.verdict import quality_warning
+
+    results = full_results()
+    assert quality_warning(results) is None
+    results["data"]["majority_class_rate"]["test"] = 0.845
+    assert "barely beat it" in quality_warning(results)
+    # A prediction table has no twins: its accuracy is the fairness audit's overall one.
+    table = {"data": {"majority_class_rate": {"test": 0.9}},
+             "fairness": {"twins": {"model": {"0": {"overall": {"metrics": {
+                 "accuracy": {"value": 0.905}}}}}}}}
+    assert "model 0.905 against 0.9" in quality_warning(table)
+    table["data"]["majority_class_rate"]["test"] = 0.6
+    assert quality_warning(table) is None

@@ -43,31 +43,38 @@ def read_table(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _unrepeated(path: Path, frame: pd.DataFrame, used: Sequence[str],
-                keep_list: bool) -> pd.DataFrame:
-    """The table without its repeated columns, or an error when one of them is needed.
+def unrepeated(path: Path, frame: pd.DataFrame, used: Sequence[str],
+               keep_list: bool) -> pd.DataFrame:
+    """The table without its repeated columns, or an error when one of them is ambiguous.
 
-    A repeated name cannot say which copy is meant: it is an error when the audit uses that
-    column, or when every column is an input (no ``features`` keep-list); with a keep-list
-    that leaves it out, every copy is dropped.
+    Copies that hold the same values in every row are one column (ProPublica's COMPAS file
+    repeats ``priors_count`` so): the first is kept. Copies that differ cannot say which is
+    meant: that is an error when the audit uses the column, or when every column is an input
+    (no ``features`` keep-list); with a keep-list that leaves it out, every copy is dropped.
     """
     names = list(frame.columns)
     repeated = sorted({name for name in names if names.count(name) > 1})
     if not repeated:
         return frame
-    needed = [name for name in repeated if name in used or not keep_list]
-    if needed:
-        name = needed[0]
-        hint = "" if name in used else (
-            f"; a [data] features keep-list that leaves out {column_list(repeated)} drops "
-            "every copy")
-        raise TwinauditError(f"{path}: column '{column_list([name])}' appears "
-                             f"{names.count(name)} times in the header (expected unique "
-                             f"column names{hint})")
-    return frame.loc[:, [name not in repeated for name in names]]
+    keep = np.ones(len(names), dtype=bool)
+    for name in repeated:
+        positions = [i for i, column in enumerate(names) if column == name]
+        copies = [frame.iloc[:, i] for i in positions]
+        if all(copy.equals(copies[0]) for copy in copies[1:]):
+            keep[positions[1:]] = False
+            continue
+        if name in used or not keep_list:
+            hint = "" if name in used else (
+                f"; a [data] features keep-list that leaves out '{column_list([name])}' "
+                "drops every copy")
+            raise TwinauditError(f"{path}: column '{column_list([name])}' appears "
+                                 f"{len(positions)} times in the header with different "
+                                 f"values (expected unique column names{hint})")
+        keep[positions] = False
+    return frame.loc[:, keep]
 
 
-def _filtered(path: Path, frame: pd.DataFrame, filters: Sequence[Mapping[str, Any]]
+def filtered(path: Path, frame: pd.DataFrame, filters: Sequence[Mapping[str, Any]]
               ) -> pd.DataFrame:
     """The rows every ``[data] filters`` entry keeps (``{column, op, value}``, all of them)."""
     keep = pd.Series(True, index=frame.index)
@@ -152,7 +159,7 @@ def load_source(
     ``filters`` keep the rows that pass every one of them, before anything else.
     """
     frame = read_table(path)
-    frame = _unrepeated(path, frame, [label, *sensitive, *features,
+    frame = unrepeated(path, frame, [label, *sensitive, *features,
                                       *(entry["column"] for entry in filters)],
                         keep_list=bool(features))
     for column in [label, *drop_columns, *features]:
@@ -161,7 +168,7 @@ def load_source(
                 f"{path}: no column '{column}' (columns are: {column_list(frame.columns)})"
             )
     rows_read = len(frame)
-    frame = _filtered(path, frame, filters)
+    frame = filtered(path, frame, filters)
     if features:
         if label in features:
             raise TwinauditError(f"{path}: [data] features lists the label '{label}' (it would "

@@ -53,6 +53,8 @@ class Dataset:
     feature_names: list[str]
     label_name: str
     positive_label: str
+    #: The value of ``y`` that is the favourable outcome for the person (1 or 0).
+    favourable_label: int = 1
     info: dict = field(default_factory=dict)
     n_classes: int = 2
     tokenizer: Any = field(default=None, repr=False, compare=False)
@@ -64,7 +66,7 @@ class Dataset:
         binary = self.n_classes == 2
         for column in self.train.sensitive_features.columns:
             groups[column] = {
-                split_name: _group_table(split.sensitive_features[column], split.y, binary)
+                split_name: group_table(split.sensitive_features[column], split.y, binary)
                 for split_name, split in splits.items()
             }
         # A positive rate means nothing for ten classes: undefined (null), with the class count.
@@ -73,6 +75,7 @@ class Dataset:
             "name": self.name,
             "label": self.label_name,
             "positive_label": self.positive_label,
+            "favourable_label": self.favourable_label,
             "rows": {name: len(split) for name, split in splits.items()},
             "positive_rate": {name: float(split.y.mean()) if binary else None
                               for name, split in splits.items()},
@@ -89,7 +92,7 @@ class Dataset:
         }
 
 
-def _group_table(column: pd.Series, y: np.ndarray, binary: bool = True) -> dict:
+def group_table(column: pd.Series, y: np.ndarray, binary: bool = True) -> dict:
     frame = pd.DataFrame({"group": column.to_numpy(), "y": y})
     table = frame.groupby("group", sort=True)["y"].agg(["size", "mean"])
     return {

@@ -29,12 +29,26 @@ def split_indices(n_rows: int, data: DataSection, *, origin: str) -> dict[str, n
     return {name: frame["row"].to_numpy() for name, frame in splits.items()}
 
 
-def held_out_split(frame: pd.DataFrame, fraction: float,
-                   rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(kept, held out): a seeded ``fraction`` of the rows held out, both in file order."""
+def held_out_split(frame: pd.DataFrame, fraction: float, rng: np.random.Generator,
+                   strata: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(kept, held out): a seeded ``fraction`` of the rows held out, both in file order.
+
+    With ``strata`` (an integer per row, e.g. label × sensitive group), the fraction is held
+    out of every stratum: ``floor(fraction · size + u)`` of its rows with ``u`` uniform on
+    [0, 1) per stratum, so each stratum's expected share is exact, a stratum of one row lands
+    in either part with the right odds, and a 40-row group gets its 8 validation rows rather
+    than the 2 an unstratified draw can give it.
+    """
     order = rng.permutation(len(frame))
-    n_held_out = int(round(fraction * len(frame)))
-    return frame.iloc[np.sort(order[n_held_out:])], frame.iloc[np.sort(order[:n_held_out])]
+    if strata is None:
+        n_held_out = int(round(fraction * len(frame)))
+        return frame.iloc[np.sort(order[n_held_out:])], frame.iloc[np.sort(order[:n_held_out])]
+    codes = np.unique(np.asarray(strata), return_inverse=True)[1].reshape(-1)[order]
+    sizes = np.bincount(codes)
+    to_hold = np.floor(fraction * sizes + rng.random(len(sizes))).astype(np.int64)
+    rank = pd.Series(codes).groupby(codes).cumcount().to_numpy()  # rank within the stratum
+    held = rank < to_hold[codes]
+    return frame.iloc[np.sort(order[~held])], frame.iloc[np.sort(order[held])]
 
 
 def subsample(frame: pd.DataFrame, max_rows: int, rng: np.random.Generator) -> pd.DataFrame:

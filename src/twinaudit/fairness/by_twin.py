@@ -14,28 +14,37 @@ import numpy as np
 import pandas as pd
 
 from twinaudit.fairness.audit import DISPARITIES, fairness_audit, summarise_across_seeds
-from twinaudit.families import Family
 from twinaudit.spec import AuditSpec
 
 
-def audit_settings(spec: AuditSpec) -> dict[str, Any]:
-    """The fairness settings as recorded in results.json."""
+def audit_settings(spec: AuditSpec, *, favourable: int = 1) -> dict[str, Any]:
+    """The fairness settings as recorded in results.json.
+
+    ``favourable`` is the value of ``y_true`` / ``y_pred`` (0 or 1) that is good for the
+    person, as the pipeline encodes the spec's favourable label.
+    """
     return {
         "group_sets": spec.group_sets,
         "privileged": dict(spec.fairness.privileged),
         "n_resamples": spec.fairness.n_resamples,
         "confidence": spec.fairness.confidence,
         "bootstrap_seed": spec.fairness.bootstrap_seed,
-        "favourable_label": 1,
+        "favourable_label": favourable,
+        "min_group_size": spec.fairness.min_group_size,
+        "rate_interval": spec.fairness.rate_interval,
+        "multiplicity": spec.fairness.multiplicity,
     }
 
 
-def fairness_by_twin(predictions: pd.DataFrame, spec: AuditSpec,
-                     family: Family) -> dict[str, Any]:
+def fairness_by_twin(predictions: pd.DataFrame, spec: AuditSpec, calibrated: bool, *,
+                     favourable: int = 1) -> dict[str, Any]:
     """A fairness audit per (framework, seed) of one variant, and the summary across seeds.
 
     Every twin is bootstrapped with the same seed (common random numbers), so differences
-    between twins are not inflated by different resampling draws.
+    between twins are not inflated by different resampling draws. ``favourable`` (0 or 1) is
+    the outcome that is good for the person (see :func:`fairness_audit`); groups under
+    ``[fairness] min_group_size`` rows are left out of the disparities. The run's p-values
+    are adjusted together afterwards by :func:`twinaudit.fairness.multiplicity.flag_run`.
 
     Returns
     -------
@@ -44,8 +53,8 @@ def fairness_by_twin(predictions: pd.DataFrame, spec: AuditSpec,
         seeds as strings (JSON object keys).
     """
     columns = list(spec.data.sensitive_features)
-    # The calibration error needs P(label 1): the family says whether the score is one.
-    calibrated = family.calibrated_scores
+    # The calibration error needs P(label 1): ``calibrated`` says whether ``score`` is one
+    # (the network family's say, or whether a prediction table has scores).
     twins: dict[str, dict[str, Any]] = {}
     runs = []
     for (framework, seed), rows in predictions.groupby(["framework", "seed"], sort=False):
@@ -55,7 +64,9 @@ def fairness_by_twin(predictions: pd.DataFrame, spec: AuditSpec,
             rows[columns].reset_index(drop=True),
             group_sets=spec.group_sets, privileged=spec.fairness.privileged or None,
             n_resamples=spec.fairness.n_resamples, confidence=spec.fairness.confidence,
-            random_state=spec.fairness.bootstrap_seed,
+            random_state=spec.fairness.bootstrap_seed, favourable=favourable,
+            min_group_size=spec.fairness.min_group_size,
+            rate_interval=spec.fairness.rate_interval,
         )
         twins.setdefault(framework, {})[str(seed)] = audit
         runs.append({"framework": framework, "seed": int(seed), "audit": audit})

@@ -2,8 +2,9 @@
 
 Every group metric of the fairness audit is a function of a handful of per-group sums, so the
 data are reduced once to *cell sums*: for every (group, calibration bin, y_true, y_pred) cell,
-the number of rows, the sum of their sample weights and the sum of weight × score. One
-``np.bincount`` over a flat cell index does it in a single vectorised pass.
+the number of rows, the sum of their sample weights, the sum of squared weights (for Kish's
+effective sample size) and the sum of weight × score. One ``np.bincount`` over a flat cell
+index does it in a single vectorised pass.
 
 The bootstrap never materialises a resampled data set. Resampling the ``n_g`` rows of a group
 with replacement only changes how many rows land in each of its cells, and those counts are a
@@ -19,13 +20,17 @@ are resamples. Metric arrays have shape ``(..., n_groups)``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 
 #: Equal-width bins on [0, 1] for the expected calibration error.
 N_CALIBRATION_BINS = 10
-#: Groups with fewer rows than this are flagged as unreliable.
+#: Groups with fewer rows than this are flagged as unreliable and, by default, left out of
+#: the disparities (``fairness_audit(min_group_size=...)``).
 SMALL_GROUP_ROWS = 30
+#: Equal-width bins on [0, 1] of the per-group score histogram.
+N_HISTOGRAM_BINS = 20
 #: Metrics computed per group by :func:`group_metrics`, in report order.
 GROUP_METRICS = (
     "base_rate",
@@ -39,7 +44,37 @@ GROUP_METRICS = (
     "expected_calibration_error",
 )
 
+#: The group rates, each a share of weight: (numerator cells, denominator cells) as
+#: (y_true, y_pred) pairs. ``selection_rate`` is filled in by :func:`rate_cells`, because it
+#: counts the *favourable* prediction; the error rates are always about label 1.
+_RATE_CELLS: dict[str, tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]] = {
+    "base_rate": (((1, 0), (1, 1)), ((0, 0), (0, 1), (1, 0), (1, 1))),
+    "accuracy": (((0, 0), (1, 1)), ((0, 0), (0, 1), (1, 0), (1, 1))),
+    "true_positive_rate": (((1, 1),), ((1, 0), (1, 1))),
+    "false_positive_rate": (((0, 1),), ((0, 0), (0, 1))),
+    "false_negative_rate": (((1, 0),), ((1, 0), (1, 1))),
+    "precision": (((1, 1),), ((0, 1), (1, 1))),
+}
+#: The metrics that are shares of weight (they get analytic binomial intervals).
+RATE_METRICS = ("base_rate", "selection_rate", "accuracy", "true_positive_rate",
+                "false_positive_rate", "false_negative_rate", "precision")
+
 RandomState = int | np.random.Generator | None
+
+
+def rate_cells(
+    favourable: int = 1,
+) -> dict[str, tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]]:
+    """The (numerator, denominator) cells of every rate in :data:`RATE_METRICS`.
+
+    The selection rate is the share of rows whose *prediction* is the favourable outcome:
+    ``y_pred == favourable``. Everything else is defined on label 1, whatever is favourable.
+    """
+    everyone = ((0, 0), (0, 1), (1, 0), (1, 1))
+    selected = tuple(cell for cell in everyone if cell[1] == favourable)
+    cells = dict(_RATE_CELLS)
+    cells["selection_rate"] = (selected, everyone)
+    return {name: cells[name] for name in RATE_METRICS}
 
 
 @dataclass(frozen=True)
@@ -54,11 +89,16 @@ class CellSums:
         Sum of sample weights per cell (equal to ``rows`` when unweighted), same shape.
     weighted_score : numpy.ndarray or None
         Sum of weight × score per cell, same shape; ``None`` when no scores were given.
+    weight_squared : numpy.ndarray or None
+        Sum of squared weights per cell, for Kish's effective sample size of a weighted rate;
+        ``None`` for bootstrap resamples and leave-one-out sums (their rates get no analytic
+        interval, so nothing reads it there).
     """
 
     rows: np.ndarray
     weight: np.ndarray
     weighted_score: np.ndarray | None
+    weight_squared: np.ndarray | None = None
 
     @property
     def group_rows(self) -> np.ndarray:
@@ -72,12 +112,30 @@ class CellSums:
 
     def pooled(self) -> CellSums:
         """The same sums with all groups merged into one (keeps a group axis of length 1)."""
-        score = None if self.weighted_score is None else _pool(self.weighted_score)
-        return CellSums(_pool(self.rows), _pool(self.weight), score)
+        return CellSums(_pool(self.rows), _pool(self.weight), _pool(self.weighted_score),
+                        _pool(self.weight_squared))
+
+    def calibration_curve(self) -> dict[str, np.ndarray]:
+        """Per group and calibration bin: rows, mean score and (weighted) mean label.
+
+        Shapes ``(..., n_groups, n_bins)``; the means are NaN in an empty bin. Needs scores.
+        """
+        assert self.weighted_score is not None, "a calibration curve needs scores"
+        weight = self.weight.sum(axis=(-2, -1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return {
+                "rows": self.rows.sum(axis=(-2, -1)),
+                "mean_score": self.weighted_score.sum(axis=(-2, -1)) / weight,
+                "mean_label": self.weight[..., 1, :].sum(axis=-1) / weight,
+            }
 
 
-def _pool(cells: np.ndarray) -> np.ndarray:
-    return cells.sum(axis=-4, keepdims=True)
+@overload
+def _pool(cells: np.ndarray) -> np.ndarray: ...
+@overload
+def _pool(cells: None) -> None: ...
+def _pool(cells: np.ndarray | None) -> np.ndarray | None:
+    return None if cells is None else cells.sum(axis=-4, keepdims=True)
 
 
 def calibration_bins(y_score: np.ndarray, n_bins: int = N_CALIBRATION_BINS) -> np.ndarray:
@@ -138,13 +196,49 @@ def group_cell_sums(
 
     rows = total(None)
     weight = rows.astype(float) if sample_weight is None else total(sample_weight)
+    weight_squared = weight if sample_weight is None else total(sample_weight**2)
     weighted_score = None
     if y_score is not None:
         weighted_score = total(y_score if sample_weight is None else sample_weight * y_score)
-    return CellSums(rows, weight, weighted_score)
+    return CellSums(rows, weight, weighted_score, weight_squared)
 
 
-def group_metrics(sums: CellSums) -> dict[str, np.ndarray]:
+def leave_one_out(sums: CellSums) -> tuple[CellSums, np.ndarray]:
+    """The jackknife on cell sums: every distinct "one row left out" data set, and its count.
+
+    Leaving out one row changes only its own cell: one row fewer, its weight and its
+    weight × score fewer. All rows of a cell give the same cell sums when unweighted, so a
+    group set needs one leave-one-out data set per non-empty cell (at most
+    ``n_groups × n_bins × 4``), not one per row. With varying weights (or scores) the row left
+    out is the cell's *average* row, an approximation that only the bias correction's
+    acceleration uses.
+
+    Parameters
+    ----------
+    sums : CellSums
+        Sums of shape ``(n_groups, n_bins, 2, 2)``.
+
+    Returns
+    -------
+    (CellSums, numpy.ndarray)
+        Sums of shape ``(n_cells, n_groups, n_bins, 2, 2)``, one per non-empty cell, and how
+        many rows each stands for (the cell's row count), shape ``(n_cells,)``.
+    """
+    shape = sums.rows.shape
+    cells = np.flatnonzero(sums.rows)
+    rows = sums.rows.reshape(-1)[cells]
+    one_out = np.zeros((len(cells), sums.rows.size))
+    one_out[np.arange(len(cells)), cells] = 1.0
+
+    def without(values: np.ndarray) -> np.ndarray:
+        row_mean = values.reshape(-1)[cells] / rows
+        return (values.reshape(1, -1) - one_out * row_mean[:, None]).reshape(-1, *shape)
+
+    score = None if sums.weighted_score is None else without(sums.weighted_score)
+    return CellSums(without(sums.rows), without(sums.weight), score), rows
+
+
+def group_metrics(sums: CellSums, favourable: int = 1) -> dict[str, np.ndarray]:
     """Every per-group metric from cell sums, vectorised over any leading (resample) axes.
 
     A rate whose denominator is zero (a TPR in a group without positives, a precision without
@@ -157,7 +251,10 @@ def group_metrics(sums: CellSums) -> dict[str, np.ndarray]:
     Parameters
     ----------
     sums : CellSums
-        Output of :func:`group_cell_sums` or :func:`stratified_bootstrap`.
+        Output of :func:`group_cell_sums`, :func:`stratified_bootstrap` or
+        :func:`leave_one_out`.
+    favourable : {0, 1}, default 1
+        The prediction that is good for the person: the selection rate is its share.
 
     Returns
     -------
@@ -165,26 +262,47 @@ def group_metrics(sums: CellSums) -> dict[str, np.ndarray]:
         One array of shape ``(..., n_groups)`` per name in :data:`GROUP_METRICS`.
     """
     confusion = sums.weight.sum(axis=-3)  # (..., n_groups, 2, 2): bins summed out
-    true_negative, false_positive = confusion[..., 0, 0], confusion[..., 0, 1]
-    false_negative, true_positive = confusion[..., 1, 0], confusion[..., 1, 1]
-    positives = true_positive + false_negative
-    negatives = true_negative + false_positive
-    total = positives + negatives
     with np.errstate(divide="ignore", invalid="ignore"):
-        true_positive_rate = true_positive / positives
-        true_negative_rate = true_negative / negatives
+        rates = {name: _cell_total(confusion, numerator) / _cell_total(confusion, denominator)
+                 for name, (numerator, denominator) in rate_cells(favourable).items()}
+        true_negative_rate = confusion[..., 0, 0] / _cell_total(confusion, ((0, 0), (0, 1)))
         metrics = {
-            "base_rate": positives / total,
-            "selection_rate": (true_positive + false_positive) / total,
-            "accuracy": (true_positive + true_negative) / total,
-            "balanced_accuracy": _mean_ignoring_nan(true_positive_rate, true_negative_rate),
-            "true_positive_rate": true_positive_rate,
-            "false_positive_rate": false_positive / negatives,
-            "false_negative_rate": false_negative / positives,
-            "precision": true_positive / (true_positive + false_positive),
-            "expected_calibration_error": _calibration_error(sums, total),
+            **rates,
+            "balanced_accuracy": _mean_ignoring_nan(rates["true_positive_rate"],
+                                                    true_negative_rate),
+            "expected_calibration_error": _calibration_error(sums, confusion.sum(axis=(-2, -1))),
         }
-    return metrics
+    return {name: metrics[name] for name in GROUP_METRICS}
+
+
+def _cell_total(confusion: np.ndarray, cells: tuple[tuple[int, int], ...]) -> np.ndarray:
+    return sum((confusion[..., true, pred] for true, pred in cells), np.zeros(()))
+
+
+def rate_counts(sums: CellSums, favourable: int = 1) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """For every rate, its (effective) successes and trials per group, for binomial intervals.
+
+    Unweighted these are the row counts. Weighted, a rate is a ratio of weight sums, and its
+    sampling variance is that of a binomial share with Kish's effective sample size
+    ``n_eff = (Σw)² / Σw²`` of the denominator's rows; the successes are ``rate × n_eff``.
+
+    Returns
+    -------
+    dict of str to (numpy.ndarray, numpy.ndarray)
+        ``(successes, trials)``, each of shape ``(n_groups,)``; trials are 0 where the rate is
+        undefined.
+    """
+    assert sums.weight_squared is not None, "rate intervals need the squared weights"
+    confusion = sums.weight.sum(axis=-3)
+    squared = sums.weight_squared.sum(axis=-3)
+    result = {}
+    for name, (numerator, denominator) in rate_cells(favourable).items():
+        weight = _cell_total(confusion, denominator)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            trials = np.where(weight > 0, weight**2 / _cell_total(squared, denominator), 0.0)
+            share = np.where(weight > 0, _cell_total(confusion, numerator) / weight, 0.0)
+        result[name] = (share * trials, trials)
+    return result
 
 
 def _mean_ignoring_nan(first: np.ndarray, second: np.ndarray) -> np.ndarray:
@@ -339,3 +457,55 @@ def percentile_interval(
     if defined.any():
         bounds[:, defined] = np.nanquantile(resampled[:, defined], quantiles, axis=0)
     return bounds[0], bounds[1]
+
+
+def group_roc_auc(
+    group_codes: np.ndarray,
+    n_groups: int,
+    y_true: np.ndarray,
+    y_score: np.ndarray,
+    sample_weight: np.ndarray | None = None,
+) -> np.ndarray:
+    """Per-group ROC AUC, rank-based (Mann–Whitney) and weighted, in one sort.
+
+    The AUC is the (weighted) share of positive–negative pairs of a group where the positive
+    scores higher, ties counting one half, as ``sklearn.metrics.roc_auc_score``. Rows are
+    sorted by (group, score); within a group, each block of tied scores adds
+    ``positives × (negatives below + ½ negatives tied)``. NaN for a group with one class only.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_groups,)``.
+    """
+    weight = np.ones(len(y_true)) if sample_weight is None else np.asarray(sample_weight, float)
+    order = np.lexsort((y_score, group_codes))
+    groups, scores = np.asarray(group_codes)[order], np.asarray(y_score)[order]
+    labels, weight = np.asarray(y_true)[order], weight[order]
+    # Blocks of equal (group, score): tied scores share their negatives half and half.
+    starts = np.r_[True, (groups[1:] != groups[:-1]) | (scores[1:] != scores[:-1])]
+    block = np.cumsum(starts) - 1
+    positive = np.bincount(block, weights=weight * labels)
+    negative = np.bincount(block, weights=weight * (1 - labels))
+    block_group = groups[starts]
+    negatives_per_group = np.bincount(block_group, weights=negative, minlength=n_groups)
+    positives_per_group = np.bincount(block_group, weights=positive, minlength=n_groups)
+    # Negatives in the same group scoring lower than the block: a cumulative sum restarted
+    # at each group.
+    running = np.cumsum(negative) - negative
+    group_start = np.r_[0.0, np.cumsum(negatives_per_group)[:-1]]
+    below = running - group_start[block_group]
+    wins = np.bincount(block_group, weights=positive * (below + 0.5 * negative),
+                       minlength=n_groups)
+    pairs = positives_per_group * negatives_per_group
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(pairs > 0, wins / pairs, np.nan)
+
+
+def group_score_histogram(
+    group_codes: np.ndarray, n_groups: int, y_score: np.ndarray,
+    n_bins: int = N_HISTOGRAM_BINS,
+) -> np.ndarray:
+    """Rows per group and equal-width score bin on [0, 1], shape ``(n_groups, n_bins)``."""
+    index = np.asarray(group_codes, np.intp) * n_bins + calibration_bins(y_score, n_bins)
+    return np.bincount(index, minlength=n_groups * n_bins).reshape(n_groups, n_bins)

@@ -25,6 +25,36 @@ from twinaudit.fairness.audit import (
 
 #: fairlearn's ThresholdOptimizer constraints (:data:`twinaudit.vocabulary.CONSTRAINTS`).
 Constraint = Literal["demographic_parity", "equalized_odds"]
+#: The one group that the groups under ``min_group_size`` rows are merged into.
+POOLED = "small groups, pooled"
+
+
+def mitigation_groups(fit_frame: pd.DataFrame, columns: Sequence[str], min_group_size: int,
+                      *others: pd.DataFrame) -> tuple[np.ndarray, list[np.ndarray], list[str]]:
+    """Group labels for a mitigation: groups with under ``min_group_size`` rows in the split
+    the mitigation is fitted on (or none) are merged into one :data:`POOLED` group.
+
+    A weight or a threshold fitted on a handful of rows is noise, and a group of two rows of
+    one label cannot be fitted at all; pooled, those rows are still mitigated, together.
+
+    Returns
+    -------
+    (labels of ``fit_frame``'s rows, labels of each frame in ``others``, the pooled groups)
+    """
+    fit = _group_labels(fit_frame, columns, len(fit_frame))
+    rest = [_group_labels(frame, columns, len(frame)) for frame in others]
+    names, sizes = np.unique(fit, return_counts=True)
+    large = set(names[sizes >= min_group_size].tolist())
+    seen = set(names.tolist())
+    pooled = sorted(name for name in {*seen, *(n for labels in rest for n in labels)}
+                    if name not in large)
+    if not pooled:
+        return fit, rest, []
+
+    def pool(labels: np.ndarray) -> np.ndarray:
+        return np.where(np.isin(labels, list(large)), labels, POOLED).astype(object)
+
+    return pool(fit), [pool(labels) for labels in rest], pooled
 
 
 def reweighing_weights(
@@ -33,6 +63,7 @@ def reweighing_weights(
     columns: Sequence[str],
     *,
     sample_weight: Any = None,
+    min_group_size: int = 1,
 ) -> np.ndarray:
     """Kamiran–Calders reweighing: weights that make the label independent of the group.
 
@@ -52,6 +83,8 @@ def reweighing_weights(
     sample_weight : array-like of shape (n_rows,), optional
         Existing instance weights: the probabilities are computed with them, and the result
         is multiplied into them.
+    min_group_size : int, default 1
+        Groups with fewer rows are reweighed as one pooled group (:func:`mitigation_groups`).
 
     Returns
     -------
@@ -67,18 +100,20 @@ def reweighing_weights(
     frame = validate_sensitive_features(sensitive_features, len(labels))
     existing = validate_weights(sample_weight, len(labels))
     weights = np.ones(len(labels)) if existing is None else existing
-    grouping = encode_groups(frame, list(columns))
+    encode_groups(frame, list(columns))  # the checks of a grouping, with their messages
+    group_labels = mitigation_groups(frame, columns, min_group_size)[0]
+    names, codes = np.unique(group_labels.astype(str), return_inverse=True)
 
     # (n_groups, 2) weighted joint distribution of group and label.
-    cell = grouping.codes * 2 + labels
-    joint = np.bincount(cell, weights=weights, minlength=grouping.n_groups * 2)
-    joint = joint.reshape(grouping.n_groups, 2) / weights.sum()
+    cell = codes.reshape(-1) * 2 + labels
+    joint = np.bincount(cell, weights=weights, minlength=len(names) * 2)
+    joint = joint.reshape(len(names), 2) / weights.sum()
     empty = np.argwhere(joint == 0)
     if len(empty):
         group, label = empty[0]
         raise FairnessInputError(
-            f"reweighing on {grouping.name!r}: no training rows (or zero weight) with "
-            f"{grouping.labels[group]!r} and y_true={label}; every (group, label) cell needs rows"
+            f"reweighing on {'×'.join(columns)!r}: no training rows (or zero weight) with "
+            f"{str(names[group])!r} and y_true={label}; every (group, label) cell needs rows"
         )
     factor = joint.sum(axis=1, keepdims=True) * joint.sum(axis=0, keepdims=True) / joint
     return weights * factor.reshape(-1)[cell]
@@ -110,6 +145,7 @@ def threshold_optimizer_predictions(
     columns: Sequence[str],
     constraints: Constraint = "demographic_parity",
     random_state: int = 0,
+    min_group_size: int = 1,
 ) -> np.ndarray:
     """Group-specific (randomised) thresholds on scores, fitted on validation, applied to test.
 
@@ -136,6 +172,9 @@ def threshold_optimizer_predictions(
         The fairness constraint.
     random_state : int, default 0
         Seed of the randomised thresholds.
+    min_group_size : int, default 1
+        Groups with fewer validation rows (test groups without any) share one threshold
+        (:func:`mitigation_groups`).
 
     Returns
     -------
@@ -155,7 +194,8 @@ def threshold_optimizer_predictions(
             f"constraints must be 'demographic_parity' or 'equalized_odds'; got {constraints!r}"
         )
     labels, validation_groups, test_groups = _threshold_groups(
-        validation_y_true, validation_sensitive_features, test_sensitive_features, columns)
+        validation_y_true, validation_sensitive_features, test_sensitive_features, columns,
+        min_group_size)
     scores = validate_scores(validation_score, len(labels))
     test_scores = np.asarray(test_score, dtype=float).reshape(-1)
     test_scores = validate_scores(test_scores, len(test_groups))
@@ -171,7 +211,8 @@ def threshold_optimizer_predictions(
 
 
 def check_thresholds_possible(validation_y_true: Any, validation_sensitive_features: Any,
-                              test_sensitive_features: Any, columns: Sequence[str]) -> None:
+                              test_sensitive_features: Any, columns: Sequence[str],
+                              min_group_size: int = 1) -> None:
     """Raise :class:`FairnessInputError` when ThresholdOptimizer could not be fitted.
 
     It fits one threshold per validation group from both labels' scores, so a test group
@@ -180,22 +221,25 @@ def check_thresholds_possible(validation_y_true: Any, validation_sensitive_featu
     training, so the run stops at once rather than after the twins trained.
     """
     _threshold_groups(validation_y_true, validation_sensitive_features,
-                      test_sensitive_features, columns)
+                      test_sensitive_features, columns, min_group_size)
 
 
 def _threshold_groups(validation_y_true: Any, validation_sensitive_features: Any,
-                      test_sensitive_features: Any, columns: Sequence[str]
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                      test_sensitive_features: Any, columns: Sequence[str],
+                      min_group_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Validation labels and both splits' group labels, checked as ThresholdOptimizer needs."""
     labels = validate_binary("validation_y_true", validation_y_true)
-    validation_groups = _group_labels(validation_sensitive_features, columns, len(labels))
-    test_groups = _group_labels(test_sensitive_features, columns,
-                                len(test_sensitive_features))
-    unseen = sorted(set(test_groups) - set(validation_groups))
-    if unseen:
+    validation = validate_sensitive_features(validation_sensitive_features, len(labels))
+    test = validate_sensitive_features(test_sensitive_features, len(test_sensitive_features))
+    validation_groups, (test_groups,), pooled = mitigation_groups(validation, columns,
+                                                                  min_group_size, test)
+    if set(test_groups) - set(validation_groups):
+        # Only the pooled group can be missing: every test group of its own was large.
+        unseen = [group for group in pooled if group not in
+                  set(_group_labels(validation, columns, len(validation)))]
         raise FairnessInputError(
-            f"test group {unseen[0]!r} does not occur in the validation split; "
-            "ThresholdOptimizer has no threshold for it"
+            f"test group {unseen[0]!r} does not occur in the validation split (nor any "
+            "small group to pool it with); ThresholdOptimizer has no threshold for it"
         )
     for group in sorted(set(validation_groups)):
         present = np.unique(labels[validation_groups == group])

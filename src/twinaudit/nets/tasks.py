@@ -96,7 +96,8 @@ class Classification(Task):
 
     def prediction_columns(self, twin: Any, X: np.ndarray, y: np.ndarray, *,
                            threshold: float | None = None) -> dict[str, Any]:
-        """Binary: the label, P(label 1), the prediction at 0.5.
+        """Binary: the label, P(label 1), the prediction at ``threshold`` (default 0.5,
+        ``[data] threshold``).
 
         More classes (digits): every row's ``y_true`` is 1 and ``y_pred`` says whether the
         twin predicted the row's class, so a group's selection rate is its recall (accuracy
@@ -105,7 +106,8 @@ class Classification(Task):
         """
         if len(twin.classes_) == 2:
             score = twin.predict_proba(X)[:, 1]
-            return {"y_true": y, "score": score, "y_pred": (score >= 0.5).astype(np.int64)}
+            cut = 0.5 if threshold is None else threshold
+            return {"y_true": y, "score": score, "y_pred": (score >= cut).astype(np.int64)}
         probabilities = twin.predict_proba(X)
         predicted = probabilities.argmax(axis=1)
         return {"y_true": np.ones(len(y), np.int64),

@@ -277,7 +277,14 @@ def data_schema() -> Schema:
         "sensitive_features": array(string()), "groups": groups,
         "source": string(), "licence": string(), "sha256": mapping(string()),
         "split": string(), "proxies": array(string()), "sensitive_as_inputs": boolean(),
-        "split_seed": nullable(integer()),
+        "split_seed": nullable(integer()), "stratified": boolean(),
+        "favourable": scalar(), "favourable_label": integer(),
+        "one_vs_rest": obj(optional={"positive": string(), "rest": array(string())}),
+        "bins": mapping(array(number())),
+        "warnings": array(obj(optional={"kind": string(), "column": string(),
+                                        "message": string()})),
+        "predictions": obj(optional={"column": string(), "predicted_positive": array(string()),
+                                     "score": string(), "threshold": number()}),
         "filters": array(obj(required={"column": string(), "op": string(),
                                        "value": anything()})),
         "rows_before_filters": count(), "rows_after_filters": count(),
@@ -362,7 +369,7 @@ def mitigation_schema() -> Schema:
     effect = {"fairness": fairness_by_twin(), "before_after": before_after}
     return obj(optional={
         "reweighing": obj(optional={
-            "groups": array(string()),
+            "groups": array(string()), "pooled_groups": array(string()),
             "weights": obj(optional={"min": figure(), "max": figure(), "mean": figure()}),
             "twins": array(twin_summary()),
             "parity": obj(optional={**parity_checks(),
@@ -370,7 +377,7 @@ def mitigation_schema() -> Schema:
             **effect}),
         "threshold_optimizer": obj(optional={
             "constraints": string(), "groups": array(string()), "fitted_on": string(),
-            **effect})})
+            "pooled_groups": array(string()), **effect})})
 
 
 def anomaly_schema() -> Schema:

@@ -53,7 +53,7 @@ class DataSection:
     #: impact and the four-fifths rule are rates of the favourable outcome.
     favourable: str = ""
     #: Numeric sensitive columns cut into groups: ``{age = [25, 45]}`` (inner edges: groups
-    #: <25, 25-45, >=45) or ``{age = 4}`` (that many quantile groups of the training rows).
+    #: <25, 25-45, >=45) or ``{age = 4}`` (that many quantile groups of all rows).
     bins: dict[str, Any] = field(default_factory=dict)
     #: Draw the validation and test rows stratified by label x sensitive groups, so that a
     #: small group is in every split in proportion.

@@ -1,4 +1,4 @@
-"""The data section: splits, group counts per split, provenance and caveats."""
+"""The data section: splits, group counts per split, provenance, caveats and input warnings."""
 
 from __future__ import annotations
 
@@ -23,4 +23,28 @@ def data_section(results: dict) -> dict | None:
     caveats = data.get("caveat")
     return {"data": data, "splits": splits, "groups": groups,
             "caveats": [caveats] if isinstance(caveats, str) else list(caveats or []),
+            "warnings": input_warnings(data.get("warnings")),
             "sha256": data.get("sha256") if isinstance(data.get("sha256"), Mapping) else {}}
+
+
+#: How each kind of input warning (twinaudit.data.profile) is headed in the report.
+WARNING_KINDS = {"id_like": "ID-like column", "many_levels": "Many levels",
+                 "leak": "Possible leak"}
+
+
+def input_warnings(warnings: object) -> list[dict]:
+    """The profiling warnings of the training split (``{kind, column, message}`` each), as the
+    report lists them; absent, empty or malformed entries give nothing."""
+    if not isinstance(warnings, list):
+        return []
+    rows = []
+    for warning in warnings:
+        if not isinstance(warning, Mapping) or not warning.get("message"):
+            continue
+        kind = str(warning.get("kind") or "")
+        rows.append({"kind": kind,
+                     "heading": WARNING_KINDS.get(kind, kind.replace("_", " ").capitalize()
+                                                  or "Warning"),
+                     "column": str(warning.get("column") or ""),
+                     "message": str(warning["message"])})
+    return rows

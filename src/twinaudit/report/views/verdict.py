@@ -16,15 +16,36 @@ def _check(status: str, label: str, detail: str) -> dict:
 
 def verdict_section(results: dict, fairness: dict | None) -> dict:
     """One line per check (pass / warn / fail) and the three numbers that matter most."""
-    accuracy = {fw: get(figure, "mean") for fw, figure in
-                (get(results, "parity", "accuracy", "by_framework") or {}).items()}
-    if not accuracy:
-        accuracy = _accuracy_from_twins(results.get("twins"))
+    accuracy = _mean_accuracy(results)
     checks = _gate_checks(results) + _parity_checks(results.get("parity")) \
         + _quality_checks(accuracy, get(results, "data", "majority_class_rate", "test")) \
         + _fairness_checks(fairness)
     return {"checks": checks, "accuracy": accuracy, "worst": worst_disparity(fairness),
             "agreement": get(results, "parity", "prediction_agreement")}
+
+
+def quality_warning(results: dict) -> str | None:
+    """The model-quality check's words when it warns (``twinaudit run`` prints them)."""
+    checks = _quality_checks(_mean_accuracy(results),
+                             get(results, "data", "majority_class_rate", "test"))
+    return next((check["detail"] for check in checks if check["status"] == "warn"), None)
+
+
+def _mean_accuracy(results: dict) -> dict[str, Any]:
+    """Mean test accuracy per framework: the parity audit's, the twins', or (a prediction
+    table) the fairness audit's overall accuracy."""
+    accuracy = {fw: get(figure, "mean") for fw, figure in
+                (get(results, "parity", "accuracy", "by_framework") or {}).items()}
+    if not accuracy:
+        accuracy = _accuracy_from_twins(results.get("twins"))
+    if not accuracy:
+        for name, seeds in (get(results, "fairness", "twins") or {}).items():
+            values = [get(audit, "overall", "metrics", "accuracy", "value")
+                      for audit in (seeds or {}).values()]
+            values = [value for value in values if is_number(value)]
+            if values:
+                accuracy[name] = statistics.fmean(values)
+    return accuracy
 
 
 def _accuracy_from_twins(twins: Any) -> dict[str, float]:
