@@ -112,13 +112,24 @@ def test_a_prediction_table_runs_without_a_framework_and_matches_fairlearn(tmp_p
                            "--baseline", str(out / "results.json")],
                           capture_output=True, text=True, timeout=300)
     assert gate.returncode == 0, gate.stdout + gate.stderr
+    assert "parity.proof" not in gate.stdout  # the prediction-table rule set: fairness only
+    # Teeth: the same table with one disparity grown past its interval fails that gate.
+    grown = json.loads((out / "results.json").read_text())
+    disparity = grown["fairness"]["twins"]["model"]["0"]["group_sets"]["group"]["disparities"][
+        "demographic_parity_difference"]
+    disparity["value"] += 2 * (disparity["ci"][1] - disparity["ci"][0]) + 0.01
+    (tmp_path / "grown.json").write_text(json.dumps(grown))
+    regressed = subprocess.run([TWINAUDIT, "gate", str(tmp_path / "grown.json"),
+                                "--baseline", str(out / "results.json")],
+                               capture_output=True, text=True, timeout=300)
+    assert regressed.returncode == 1, regressed.stdout + regressed.stderr
     compare = subprocess.run([TWINAUDIT, "compare",
                               str(out / "results.json"), str(out / "results.json"),
                               "-o", str(tmp_path / "c.html")],
                              capture_output=True, text=True, timeout=300)
     assert compare.returncode == 0, compare.stderr
     html = (out / "report.html").read_text()
-    assert "false_positive_rate" in html or "False positive rate" in html
+    assert "false positive rate" in html.lower()
 
 
 @pytest.mark.slow

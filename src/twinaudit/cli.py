@@ -127,7 +127,7 @@ def gate(
     results: Annotated[Path, typer.Argument(help="This run's results.json.")],
     baseline: Annotated[Path | None, typer.Option(help="The baseline results.json.")] = None,
     rules: Annotated[Path | None, typer.Option(
-        help="Rules TOML (default: the packaged rule set).")] = None,
+        help="Rules TOML (default: the packaged rule set for the run's kind).")] = None,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here.")] = None,
     markdown: Annotated[Path | None, typer.Option(
         help="Write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).")] = None,
@@ -144,7 +144,8 @@ def gate(
             check_writable_target(target)
     document = gating.load_document(results, role="results")
     base = gating.load_document(baseline, role="baseline") if baseline else None
-    outcome = gating.evaluate(document, base, gating.load_rules(rules),
+    outcome = gating.evaluate(document, base,
+                             gating.load_rules(rules or gating.default_rules_path(document)),
                               inconclusive_fails=strict)
     typer.echo(gating.render_table(outcome))
     if junit:

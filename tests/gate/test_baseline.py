@@ -42,3 +42,15 @@ def test_promote_baseline_refuses_unusable_results(
     with pytest.raises(GateInputError, match=expected):
         promote_baseline(source, tmp_path / "baseline")
     assert not (tmp_path / "baseline").exists()
+
+
+def test_the_committed_baseline_holds_what_ci_gates_against() -> None:
+    # CI runs `twinaudit run` and `twinaudit bench`, then gates against this file: a baseline
+    # promoted from a run without `twinaudit bench` would leave the speed rules skipped and the
+    # tests that borrow its benchmark rows without them.
+    baseline = json.loads((Path(__file__).parents[2] / "reports" / "baseline" / "adult.json")
+                          .read_text(encoding="utf-8"))
+    assert {"parity", "fairness", "benchmarks"} <= set(baseline)
+    trained = {(row["framework"], row["implementation"]) for row in baseline["benchmarks"]["rows"]
+               if row["name"] == "train"}
+    assert {("torch", "twin"), ("keras", "twin")} <= trained

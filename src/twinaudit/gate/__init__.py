@@ -18,7 +18,8 @@ One concept per module; this package re-exports the public names:
 - :mod:`twinaudit.gate.errors`: :class:`GateInputError`, :class:`Verdict`
 - :mod:`twinaudit.gate.paths`: path syntax (:func:`parse_path`, :func:`format_path`) and
   :func:`resolve`
-- :mod:`twinaudit.gate.rules`: :class:`Rule`, :func:`load_rules`, :func:`parse_rules`
+- :mod:`twinaudit.gate.rules`: :class:`Rule`, :func:`load_rules`, :func:`parse_rules`,
+  :func:`default_rules_path` (the packaged set for a kind of run)
 - :mod:`twinaudit.gate.checks`: :class:`Check`, :class:`GateReport`, exit codes
 - :mod:`twinaudit.gate.timing`: :func:`bootstrap_ratio_of_medians` and ``max_ratio`` checks
 - :mod:`twinaudit.gate.evaluation`: :func:`load_document`, :func:`check_document`,
@@ -53,7 +54,14 @@ from twinaudit.gate.paths import (
     parse_path,
     resolve,
 )
-from twinaudit.gate.rules import DEFAULT_RULES_PATH, Rule, load_rules, parse_rules
+from twinaudit.gate.rules import (
+    DEFAULT_RULES_PATH,
+    PREDICTION_TABLE_RULES_PATH,
+    Rule,
+    default_rules_path,
+    load_rules,
+    parse_rules,
+)
 from twinaudit.gate.timing import bootstrap_ratio_of_medians
 from twinaudit.results import RESULTS_KIND
 
@@ -61,6 +69,7 @@ __all__ = [
     "SUPPORTED_SCHEMA_VERSION",
     "RESULTS_KIND",
     "DEFAULT_RULES_PATH",
+    "PREDICTION_TABLE_RULES_PATH",
     "EXIT_PASS",
     "EXIT_REGRESSION",
     "GateInputError",
@@ -69,6 +78,7 @@ __all__ = [
     "Check",
     "GateReport",
     "load_document",
+    "default_rules_path",
     "load_rules",
     "parse_rules",
     "parse_path",

@@ -21,6 +21,8 @@ from twinaudit.toml_files import read_toml
 
 # The rules folder is package data beside this package: src/twinaudit/rules/.
 DEFAULT_RULES_PATH = Path(__file__).parent.with_name("rules") / "default.toml"
+# A prediction-table run trains nothing: the twin rules (parity, accuracy, speed) do not apply.
+PREDICTION_TABLE_RULES_PATH = DEFAULT_RULES_PATH.with_name("predictions.toml")
 
 _ABSOLUTE_BOUNDS = ("min", "max", "equals")
 _RELATIVE_BOUNDS = ("max_drop", "max_increase", "max_increase_ci")
@@ -117,8 +119,17 @@ class Rule:
         return relative or (self.is_timing and self.reference_sibling is None)
 
 
+def default_rules_path(document: Mapping[str, Any]) -> Path:
+    """The packaged rule set for this results document: the twin rules, or, for a run of a
+    prediction table (``[data] dataset = "predictions"``), the fairness-only ones."""
+    # load_document has checked the document is an object; the keys below may still be absent.
+    dataset = document.get("audit", {}).get("spec", {}).get("data", {}).get("dataset")
+    return PREDICTION_TABLE_RULES_PATH if dataset == "predictions" else DEFAULT_RULES_PATH
+
+
 def load_rules(path: str | os.PathLike[str] | None = None) -> list[Rule]:
-    """Read a rule file; ``None`` reads the rule set shipped with the package.
+    """Read a rule file; ``None`` reads the twin rule set shipped with the package
+    (:func:`default_rules_path` picks the packaged set that suits a document).
 
     Raises
     ------
