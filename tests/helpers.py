@@ -301,3 +301,46 @@ def write_public_audit(name: str, folder: Path) -> Path:
         sensitive="[" + ", ".join(f'"{column}"' for column in sensitive) + "]",
         epochs=epochs, extra=extra, data=data_keys))
     return path
+
+
+
+def check_intervals(document) -> tuple[int, list[str]]:
+    """Every ``{"value": x, "ci": [low, high]}`` anywhere in a results document: how many there
+    are, and those whose interval does not contain its estimate (``path: value outside ci``)."""
+    failures: list[str] = []
+    checked = 0
+
+    def walk(node, path):
+        nonlocal checked
+        if isinstance(node, dict):
+            value, interval = node.get("value"), node.get("ci")
+            if (isinstance(value, (int, float)) and not isinstance(value, bool)
+                    and isinstance(interval, list) and len(interval) == 2):
+                checked += 1
+                if not interval[0] - 1e-9 <= value <= interval[1] + 1e-9:
+                    failures.append(f"{path}: {value} outside {interval}")
+            for key, child in node.items():
+                walk(child, f"{path}.{key}" if path else key)
+        elif isinstance(node, list):
+            for index, child in enumerate(node):
+                walk(child, f"{path}[{index}]")
+
+    walk(document, "")
+    return checked, failures
+
+
+def prediction_rows(min_rows: int, max_rows: int, groups: str, *more):
+    """A hypothesis strategy for audit inputs of n rows: 0/1 labels, 0/1 predictions, a group
+    (one letter of ``groups``) and a score in [0, 1] per row, then one draw of each of ``more``
+    (a strategy, or a function of n giving one, for per-row extras such as weights)."""
+    from hypothesis import strategies as st
+
+    def of_size(n_rows: int):
+        def per_row(element):
+            return st.lists(element, min_size=n_rows, max_size=n_rows)
+
+        extras = [extra(n_rows) if callable(extra) else extra for extra in more]
+        return st.tuples(per_row(st.integers(0, 1)), per_row(st.integers(0, 1)),
+                         per_row(st.sampled_from(groups)), per_row(st.floats(0, 1)), *extras)
+
+    return st.integers(min_value=min_rows, max_value=max_rows).flatmap(of_size)

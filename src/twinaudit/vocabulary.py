@@ -45,6 +45,8 @@ ATTRIBUTION_BASELINES = ("zeros", "train_mean")
 
 #: Intervals of a group rate (twinaudit.fairness.intervals).
 RATE_INTERVALS = ("wilson", "clopper_pearson")
+#: The bootstrap behind disparities and calibration error, as ``interval_methods`` names it.
+BOOTSTRAP_INTERVAL = "bca_bootstrap"
 #: Adjustments of the "disparity is not zero" flags for multiple comparisons.
 MULTIPLICITY = ("holm", "benjamini_hochberg", "none")
 

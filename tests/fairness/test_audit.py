@@ -36,6 +36,8 @@ from twinaudit.fairness.counts import GROUP_METRICS
 from twinaudit.spec.sections import EQUIVALENCE_MARGINS
 from twinaudit.vocabulary import FRAMEWORKS
 
+from helpers import prediction_rows
+
 
 def _synthetic(n_rows: int = 3000, seed: int = 0) -> dict:
     """Predictions that differ by group, with every rate defined in every sex×race group."""
@@ -197,15 +199,7 @@ def test_absent_privileged_combination_is_not_computable():
 
 # --- properties ----------------------------------------------------------------------------
 
-rows = st.integers(min_value=2, max_value=60).flatmap(
-    lambda n_rows: st.tuples(
-        st.lists(st.integers(0, 1), min_size=n_rows, max_size=n_rows),
-        st.lists(st.integers(0, 1), min_size=n_rows, max_size=n_rows),
-        st.lists(st.sampled_from("abc"), min_size=n_rows, max_size=n_rows),
-        st.lists(st.floats(0, 1), min_size=n_rows, max_size=n_rows),
-        st.randoms(use_true_random=False),
-    )
-)
+rows = prediction_rows(2, 60, "abc", st.randoms(use_true_random=False))
 
 
 def _values(result: dict) -> list:

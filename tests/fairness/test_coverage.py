@@ -17,6 +17,8 @@ from twinaudit.fairness.audit import disparity_intervals, fairness_audit
 from twinaudit.fairness.counts import CellSums, group_metrics
 from twinaudit.fairness.intervals import rate_interval
 
+from helpers import prediction_rows
+
 RATES = (0.0, 0.01, 0.1, 0.5, 0.9, 0.99, 1.0)
 SIZES = (5, 30, 100, 1000)
 GROUPS = 5_000  # simulated groups per (rate, size): 140,000 in all
@@ -135,16 +137,11 @@ def test_simulated_coverage_of_disparity_intervals_with_known_truth(rate_a, rate
 
 # --- every interval of an audit holds its estimate -----------------------------------------
 
-audit_inputs = st.integers(min_value=4, max_value=80).flatmap(
-    lambda n_rows: st.tuples(
-        st.lists(st.integers(0, 1), min_size=n_rows, max_size=n_rows),
-        st.lists(st.integers(0, 1), min_size=n_rows, max_size=n_rows),
-        st.lists(st.sampled_from("abcd"), min_size=n_rows, max_size=n_rows),
-        st.lists(st.floats(0, 1), min_size=n_rows, max_size=n_rows),
-        st.none() | st.lists(st.floats(0.1, 5), min_size=n_rows, max_size=n_rows),
-        st.integers(0, 1), st.integers(1, 12), st.sampled_from(["wilson", "clopper_pearson"]),
-        st.integers(0, 2**16),
-    )
+audit_inputs = prediction_rows(
+    4, 80, "abcd",
+    lambda n_rows: st.none() | st.lists(st.floats(0.1, 5), min_size=n_rows, max_size=n_rows),
+    st.integers(0, 1), st.integers(1, 12), st.sampled_from(["wilson", "clopper_pearson"]),
+    st.integers(0, 2**16),
 )
 
 

@@ -44,3 +44,29 @@ def test_the_run_hears_the_majority_class_warning_and_prediction_tables_get_it_t
     assert "model 0.905 against 0.9" in quality_warning(table)
     table["data"]["majority_class_rate"]["test"] = 0.6
     assert quality_warning(table) is None
+
+
+def test_the_worst_disparity_ignores_groups_under_min_group_size():
+    import numpy as np
+    import pandas as pd
+    import pytest
+
+    from twinaudit.fairness.audit import fairness_audit
+    from twinaudit.report.views.fairness import fairness_section
+    from twinaudit.report.views.verdict import worst_disparity
+
+    # Two large groups selected at 30 % and 40 %, and a 6-row group selected at 100 %.
+    groups = np.array(["a"] * 500 + ["b"] * 500 + ["tiny"] * 6)
+    y_pred = np.concatenate([np.arange(500) < 150, np.arange(500) < 200, np.ones(6, bool)])
+    y_true = np.tile([0, 1], 503)
+
+    def worst(min_group_size):
+        audit = fairness_audit(y_true, y_pred.astype(int), None, pd.DataFrame({"g": groups}),
+                               group_sets=[["g"]], n_resamples=20, random_state=0,
+                               min_group_size=min_group_size)
+        return worst_disparity(fairness_section({"twins": {"torch": {"0": audit}}}))
+
+    shown = worst(30)
+    assert shown["name"] == "demographic_parity_difference"
+    assert shown["mean"] == pytest.approx(0.10)  # 0.40 - 0.30: the tiny group is left out
+    assert worst(1)["mean"] == pytest.approx(0.70)  # teeth: counted, it would be the headline

@@ -95,6 +95,26 @@ def baseline_with(change) -> dict:
     (lambda d: d.update(extra=1), "$.extra: unknown key"),
     (lambda d: d["environment"].update(cpu_count=True),
      "$.environment.cpu_count: expected an integer or null, got a boolean"),
+    # The real-data fields of a fairness audit (issue 12) are typed too.
+    (lambda d: d["fairness"]["twins"]["torch"]["0"].update(rate_interval="percentile"),
+     '$.fairness.twins.torch.0.rate_interval: expected one of "wilson", "clopper_pearson", '
+     'got "percentile"'),
+    (lambda d: d["fairness"]["multiplicity"].update(comparisons=-3),
+     "$.fairness.multiplicity.comparisons: expected at least 0, got -3"),
+    (lambda d: d["fairness"]["settings"].update(threshold="0.5"),
+     "$.fairness.settings.threshold: expected a number, got a string"),
+    (lambda d: d["fairness"]["twins"]["torch"]["0"]["group_sets"]["sex"]["disparities"]
+     ["demographic_parity_difference"].update(nonzero="yes"),
+     "$.fairness.twins.torch.0.group_sets.sex.disparities.demographic_parity_difference."
+     "nonzero: expected a boolean or null, got a string"),
+    (lambda d: d["fairness"]["twins"]["torch"]["0"]["group_sets"]["sex"]["groups"]["Male"]
+     ["model_quality"]["calibration_curve"].update(rows=[1.5]),
+     "$.fairness.twins.torch.0.group_sets.sex.groups.Male.model_quality.calibration_curve."
+     "rows[0]: expected an integer, got a number"),
+    (lambda d: d["fairness"]["twins"]["torch"]["0"]["group_sets"]["sex"].update(
+        excluded_groups=[{"group": 3}]),
+     "$.fairness.twins.torch.0.group_sets.sex.excluded_groups[0].group: expected a string, "
+     "got an integer"),
 ])
 def test_the_first_error_is_one_line_naming_the_json_path(change, message):
     assert first_error(baseline_with(change), json_schema()) == message

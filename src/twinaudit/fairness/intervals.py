@@ -32,10 +32,12 @@ from typing import Literal
 import numpy as np
 from scipy import special
 
+from twinaudit.vocabulary import BOOTSTRAP_INTERVAL, RATE_INTERVALS
+
 RateMethod = Literal["wilson", "clopper_pearson"]
-RATE_METHODS: tuple[str, ...] = ("wilson", "clopper_pearson")
+RATE_METHODS: tuple[str, ...] = RATE_INTERVALS
 #: The name of the bootstrap method in the audit's ``interval_methods``.
-BCA = "bca_bootstrap"
+BCA = BOOTSTRAP_INTERVAL
 
 
 def _z(confidence: float) -> float:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-MULTIPLICITY_METHODS = ("holm", "benjamini_hochberg", "none")
+from twinaudit.vocabulary import MULTIPLICITY as MULTIPLICITY_METHODS
 
 
 def homogeneity_p_value(tables: Sequence[tuple[np.ndarray, np.ndarray]]) -> float:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from twinaudit.vocabulary import JSON_SCHEMA_DRAFT
+from twinaudit.vocabulary import BOOTSTRAP_INTERVAL, JSON_SCHEMA_DRAFT, MULTIPLICITY, RATE_INTERVALS
 
 SCHEMA_VERSION = 2
 RESULTS_KIND = "twinaudit.results"
@@ -202,9 +202,17 @@ def estimate() -> Schema:
 
 def group_entry() -> Schema:
     """One group (or everyone) of a fairness audit."""
+    # Null without scores (a prediction table with no score column).
+    model_quality = nullable(obj(optional={
+        "roc_auc": figure(),
+        "calibration_curve": obj(optional={
+            "rows": array(count()), "mean_score": array(figure()),
+            "mean_label": array(figure())}),
+        "score_histogram": array(count())}))
     return obj(optional={
         "values": mapping(nullable(scalar())), "count": count(), "weighted_count": figure(),
-        "small_group": boolean(), "metrics": mapping(estimate())})
+        "small_group": boolean(), "metrics": mapping(estimate()),
+        "model_quality": model_quality})
 
 
 def fairness_audit() -> Schema:
@@ -214,16 +222,29 @@ def fairness_audit() -> Schema:
         "value": {"type": ["number", "boolean", "null"]}, "ci": interval(),
         "metric": nullable(string()), "worst_group": nullable(string()),
         "reference_group": nullable(string()), "reason": nullable(string()),
-        "ratio": figure(), "share_of_resamples_violating": figure()})
+        "ratio": figure(), "share_of_resamples_violating": figure(),
+        # The homogeneity test of the rates behind it, and its run-wide adjusted flag.
+        "tested_rates": nullable(array(string())), "p_value": figure(), "p_adjusted": figure(),
+        "nonzero": nullable(boolean())})
+    excluded = obj(optional={"group": string(), "count": count(), "reason": string()})
     group_set = obj(optional={
         "columns": array(string()), "status": string(), "reason": nullable(string()),
         "privileged_group": nullable(string()), "groups": mapping(group_entry()),
-        "disparities": mapping(disparity)})
+        "excluded_groups": array(excluded), "disparities": mapping(disparity)})
     return obj(optional={
         "schema": string(), "n_rows": count(), "weighted": boolean(), "n_resamples": count(),
         "confidence": number(), "random_state": nullable(integer()),
-        "small_group_rows": count(), "overall": group_entry(),
-        "group_sets": mapping(group_set)})
+        "favourable_label": scalar(), "small_group_rows": count(),
+        "rate_interval": one_of(*RATE_INTERVALS),
+        "interval_methods": mapping(one_of(*RATE_INTERVALS, BOOTSTRAP_INTERVAL)),
+        "score_bins": obj(optional={"calibration": count(), "histogram": count()}),
+        "overall": group_entry(), "group_sets": mapping(group_set)})
+
+
+def multiplicity() -> Schema:
+    """``twinaudit.fairness.multiplicity.flag_run``: the run's family of "not zero" tests."""
+    return obj(optional={"method": one_of(*MULTIPLICITY), "alpha": number(),
+                         "comparisons": count(), "flagged": count()})
 
 
 def fairness_by_twin(*, settings: bool = False) -> Schema:
@@ -234,12 +255,14 @@ def fairness_by_twin(*, settings: bool = False) -> Schema:
         "seeds": mapping(array(integer())), "overall": mapping(framework_comparison()),
         "group_sets": mapping(mapping(framework_comparison()))})
     optional: dict[str, Schema] = {"twins": mapping(mapping(fairness_audit())),
-                                   "summary": summary}
+                                   "summary": summary, "multiplicity": multiplicity()}
     if settings:
         optional["settings"] = obj(optional={
             "group_sets": array(array(string())), "privileged": mapping(scalar()),
             "n_resamples": count(), "confidence": number(), "bootstrap_seed": integer(),
-            "favourable_label": scalar()})
+            "favourable_label": scalar(), "min_group_size": count(),
+            "rate_interval": one_of(*RATE_INTERVALS), "multiplicity": one_of(*MULTIPLICITY),
+            "threshold": number()})
         optional["outcome"] = nullable(string())
     return obj(optional=optional)
 

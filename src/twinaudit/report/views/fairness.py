@@ -19,9 +19,20 @@ from twinaudit.report.views._common import (
     is_seed_summary,
     twin_audits,
 )
+from twinaudit.report.views.model_quality import model_quality_view
 
 CHART_METRICS = (("selection_rate", "Selection rate"),
                  ("true_positive_rate", "True positive rate"))
+
+#: How each interval method is named to a reader (results.json's ``interval_methods``).
+INTERVAL_METHODS = {
+    "wilson": "Wilson score interval (an exact Poisson bound at 1–3 events)",
+    "clopper_pearson": "Clopper–Pearson exact interval",
+    "bca_bootstrap": "BCa bootstrap (bias-corrected and accelerated)",
+}
+MULTIPLICITY_METHODS = {"holm": "Holm's step-down adjustment",
+                        "benjamini_hochberg": "the Benjamini–Hochberg false-discovery rate",
+                        "none": "no adjustment"}
 
 
 def fairness_section(fairness: Any) -> dict | None:
@@ -43,7 +54,30 @@ def fairness_section(fairness: Any) -> dict | None:
         "group_sets": [_group_set_view(name, grouped, summary)
                        for name in first["group_sets"]],
         "rule": summary.get("rule") if summary else None,
+        "interval_methods": _interval_methods(first.get("interval_methods")),
+        "multiplicity": _multiplicity(get(fairness, "multiplicity")),
     }
+
+
+def _interval_methods(methods: Any) -> list[dict]:
+    """``[{"method": reader's name, "figures": [...]}]``: which interval each figure carries."""
+    if not isinstance(methods, Mapping):
+        return []
+    grouped: dict[str, list[str]] = {}
+    for figure, method in methods.items():
+        grouped.setdefault(str(method), []).append(str(figure))
+    return [{"method": INTERVAL_METHODS.get(method, method), "figures": figures}
+            for method, figures in grouped.items()]
+
+
+def _multiplicity(summary: Any) -> dict | None:
+    """How many "this disparity is not zero" tests the run made, and how many it flags."""
+    if not isinstance(summary, Mapping) or not isinstance(summary.get("comparisons"), int):
+        return None
+    method = str(summary.get("method"))
+    return {"method": MULTIPLICITY_METHODS.get(method, method),
+            "alpha": summary.get("alpha"), "comparisons": summary["comparisons"],
+            "flagged": summary.get("flagged")}
 
 
 def _overall_rows(grouped: Mapping[str, list[dict]]) -> list[dict]:
@@ -71,6 +105,9 @@ def _group_set_view(name: str, grouped: Mapping[str, list[dict]], summary: dict 
         "privileged_group": first.get("privileged_group"),
         "groups": group_rows,
         "small_groups": [row for row in group_rows if row["small_group"]],
+        "excluded_groups": [entry for entry in first.get("excluded_groups", [])
+                            if isinstance(entry, Mapping)],
+        "model_quality": model_quality_view(name, groups, entries),
         "charts": [_group_chart(name, metric, title, groups, entries)
                    for metric, title in CHART_METRICS],
         "disparities": [_disparity_row(d, entries, verdicts.get(d)) for d in disparity_names],
@@ -114,9 +151,13 @@ def _disparity_row(name: str, entries: Mapping[str, list[dict]], verdict: Any) -
         reference: set[Any] = {i.get("reference_group") for i in items
                                if isinstance(i, Mapping)} - {None}
         reasons: set[Any] = {i.get("reason") for i in items if isinstance(i, Mapping)} - {None}
+        tested = [i["nonzero"] for i in items
+                  if isinstance(i, Mapping) and isinstance(i.get("nonzero"), bool)]
         figures[framework] = {"figure": figure, "worst_group": ", ".join(sorted(worst)),
                               "reference_group": ", ".join(sorted(reference)),
-                              "reason": "; ".join(sorted(reasons))}
+                              "reason": "; ".join(sorted(reasons)),
+                              # In how many seeds the adjusted test says "not zero".
+                              "nonzero": (sum(tested), len(tested)) if tested else None}
     return {"name": name, "headline": name in HEADLINE_DISPARITIES, "by_framework": figures,
             "verdict": verdict if isinstance(verdict, Mapping) else None}
 
