@@ -28,6 +28,14 @@ def test_wrong_typed_fairness_entries_render_as_missing_not_as_a_crash():
         twin["group_sets"] = {name: broken for name in twin["group_sets"]}
         html = render_report(results)
         assert "Fairness" in html
+    # The model-quality and left-out-group fields, reshaped, leave gaps too.
+    for wrong in ({"roc_auc": "high", "calibration_curve": [1], "score_histogram": {"a": 1}},
+                  {"calibration_curve": {"rows": 3, "mean_score": None}}, 7):
+        for group in group_set["groups"].values():
+            group["model_quality"] = wrong
+        twin["group_sets"] = {name: dict(group_set, excluded_groups=5) for name in
+                              twin["group_sets"]}
+        assert "Fairness" in render_report(results)
     twin["overall"] = {"metrics": [1, 2]}
     with pytest.raises(AssertionError):  # the check itself bites: a valid document differs
         assert render_report(results) == render_report(full_results())

@@ -97,6 +97,8 @@ def _group_set_view(name: str, grouped: Mapping[str, list[dict]], summary: dict 
     disparity_names = [d for d in _keys(get(first, "disparities"))
                        if d != "four_fifths_rule_violated"]
     verdicts = get(summary, "group_sets", name, default={})
+    excluded = get(first, "excluded_groups")
+    excluded = excluded if isinstance(excluded, list) else []
     return {
         "name": name,
         "columns": first.get("columns", []),
@@ -105,8 +107,7 @@ def _group_set_view(name: str, grouped: Mapping[str, list[dict]], summary: dict 
         "privileged_group": first.get("privileged_group"),
         "groups": group_rows,
         "small_groups": [row for row in group_rows if row["small_group"]],
-        "excluded_groups": [entry for entry in first.get("excluded_groups", [])
-                            if isinstance(entry, Mapping)],
+        "excluded_groups": [entry for entry in excluded if isinstance(entry, Mapping)],
         "model_quality": model_quality_view(name, groups, entries),
         "charts": [_group_chart(name, metric, title, groups, entries)
                    for metric, title in CHART_METRICS],

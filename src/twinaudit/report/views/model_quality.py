@@ -12,8 +12,8 @@ that held 300 in another.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from markupsafe import Markup
 
@@ -67,7 +67,7 @@ def _largest(by_group: Mapping[str, list[Mapping]],
 def _reliability_chart(name: str, framework: str,
                        by_group: Mapping[str, list[Mapping]]) -> Markup:
     def curve_rows(q: Mapping) -> float:
-        return sum(r for r in get(q, "calibration_curve", "rows", default=[]) if is_number(r))
+        return sum(r for r in _list(get(q, "calibration_curve", "rows")) if is_number(r))
 
     series: dict[str, list[tuple[float, float | None]]] = {
         label: _pooled_curve(by_group[label]) for label in _largest(by_group, curve_rows)}
@@ -82,10 +82,9 @@ def _pooled_curve(seeds: list[Mapping]) -> list[tuple[float, float | None]]:
     """Row-weighted mean score and mean label per bin over the seeds; empty bins left out."""
     totals: dict[int, list[float]] = {}
     for q in seeds:
-        curve = get(q, "calibration_curve", default={})
         for index, (rows, score, label) in enumerate(zip(
-                curve.get("rows", []), curve.get("mean_score", []), curve.get("mean_label", []),
-                strict=False)):
+                *(_list(get(q, "calibration_curve", key))
+                  for key in ("rows", "mean_score", "mean_label")), strict=False)):
             if is_number(rows) and rows > 0 and is_number(score) and is_number(label):
                 total = totals.setdefault(index, [0.0, 0.0, 0.0])
                 total[0] += rows
@@ -97,7 +96,7 @@ def _pooled_curve(seeds: list[Mapping]) -> list[tuple[float, float | None]]:
 
 def _score_chart(name: str, framework: str, by_group: Mapping[str, list[Mapping]]) -> Markup:
     def histogram_rows(q: Mapping) -> float:
-        return sum(r for r in q.get("score_histogram", []) if is_number(r))
+        return sum(r for r in _list(q.get("score_histogram")) if is_number(r))
 
     series: dict[str, list[tuple[float, float | None]]] = {}
     for label in _largest(by_group, histogram_rows):
@@ -113,7 +112,12 @@ def _score_chart(name: str, framework: str, by_group: Mapping[str, list[Mapping]
 
 
 def _pooled_histogram(seeds: list[Mapping]) -> list[float]:
-    histograms = [[float(r) if is_number(r) and math.isfinite(r) else 0.0
-                   for r in q.get("score_histogram", [])] for q in seeds]
+    histograms = [[float(r) if is_number(r) else 0.0 for r in _list(q.get("score_histogram"))]
+                  for q in seeds]
     length = max(map(len, histograms))
     return [sum(h[i] for h in histograms if i < len(h)) for i in range(length)]
+
+
+def _list(node: Any) -> list:
+    """A list read from results.json, or an empty one when it is something else."""
+    return node if isinstance(node, list) else []
