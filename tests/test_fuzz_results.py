@@ -286,6 +286,7 @@ def hand_built() -> tuple[dict, list[tuple]]:
     return document, node_paths(document)
 
 
+@pytest.mark.slow  # 50 mutated full documents (6 s)
 @settings(max_examples=50, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(plan=PLANS)

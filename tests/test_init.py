@@ -1,5 +1,8 @@
 """``twinaudit init``: a starter audit definition from a user's table, through the command line."""
 
+import contextlib
+import io
+import os
 import subprocess
 import sys
 import tomllib
@@ -12,13 +15,29 @@ import pytest
 from twinaudit.spec import load_spec
 from twinaudit.vocabulary import FRAMEWORKS
 
-TWINAUDIT = [sys.executable, "-m", "twinaudit.cli"]
 ROWS = 600
 
 
 def twinaudit(*arguments, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([*TWINAUDIT, *map(str, arguments)], cwd=cwd, capture_output=True,
-                          text=True, timeout=120)
+    """The command line, in this process (a new interpreter per call costs a second each):
+    the same entry point, arguments, folder, exit status and output streams."""
+    from twinaudit import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    folder, argv = os.getcwd(), sys.argv
+    try:
+        os.chdir(cwd)
+        sys.argv = ["twinaudit", *map(str, arguments)]
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                cli.main()
+                status = 0
+            except SystemExit as stop:
+                status = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+    finally:
+        os.chdir(folder)
+        sys.argv = argv
+    return subprocess.CompletedProcess(arguments, status, out.getvalue(), err.getvalue())
 
 
 def loans_table(rows: int = ROWS, seed: int = 0) -> pd.DataFrame:

@@ -41,9 +41,13 @@ def run(
         help="Where results go (default: the spec's, reports/<name>).")] = None,
     models_dir: Annotated[Path | None, typer.Option(
         help="Where checkpoints go (default: the spec's, models/<name>).")] = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Train every twin, even those the models folder's cache holds.")
+    ] = False,
     quiet: Quiet = False,
 ) -> None:
-    """Train the twins, run the audits, write results.json, predictions and the report."""
+    """Train the twins (or load unchanged ones from the cache), run the audits, write
+    results.json, predictions and the report."""
     from twinaudit.pipeline import run_audit
     from twinaudit.progress import training_progress
     from twinaudit.spec import load_spec
@@ -51,6 +55,7 @@ def run(
     spec = load_spec(audit)
     with training_progress(spec, enabled=not quiet) as progress:
         outcome = run_audit(spec, output_dir=output_dir, models_dir=models_dir,
+                            use_cache=not no_cache,
                             progress=progress,
                             command=shlex.join(["twinaudit", *sys.argv[1:]]),
                             # Data warnings, found before training; --quiet keeps them in

@@ -36,6 +36,7 @@ from twinaudit.fairness.multiplicity import flag_run
 from twinaudit.families import Family, family_of
 from twinaudit.frameworks import Twin, thread_limit, twin_class
 from twinaudit.frameworks import environment as framework_environment
+from twinaudit.frameworks.cache import CACHE_FOLDER, OFF, TrainingInputs, TwinCache, fingerprint
 from twinaudit.frameworks.schedule import EpochRecord, Schedule
 from twinaudit.nets import RECONSTRUCTION, Network, network_to_dict
 from twinaudit.outputs import OutputSet
@@ -61,12 +62,23 @@ def network_for(spec: AuditSpec, dataset: Dataset) -> Network:
 
 def train_twins(spec: AuditSpec, dataset: Dataset, network: Network, schedule: Schedule, *,
                 sample_weight: np.ndarray | None = None,
-                progress: ProgressCallback | None = None) -> dict[tuple[str, int], Twin]:
-    """Fit one twin per (framework, seed), all from the same network spec and schedule."""
+                progress: ProgressCallback | None = None,
+                cache: TwinCache | None = None) -> dict[tuple[str, int], Twin]:
+    """Fit one twin per (framework, seed), all from the same network spec and schedule; with
+    a ``cache``, a twin whose every training input is unchanged is loaded instead."""
     twins = {}
     classes = {framework: twin_class(framework) for framework in spec.training.frameworks}
+    data = fingerprint(dataset.train.X, dataset.train.y, dataset.validation.X,
+                       dataset.validation.y) if cache is not None else ""
+    weights = fingerprint(sample_weight) if cache is not None else None
     for seed in spec.training.seeds:
         for framework in spec.training.frameworks:
+            inputs = TrainingInputs(network, schedule, seed, framework, spec.training.threads,
+                                    data, weights)
+            cached = cache.load(classes[framework], inputs) if cache is not None else None
+            if cached is not None:
+                twins[(framework, seed)] = cached
+                continue
             twin = classes[framework](network, schedule, random_state=seed)
 
             def on_epoch(record: EpochRecord, framework=framework, seed=seed) -> None:
@@ -77,6 +89,8 @@ def train_twins(spec: AuditSpec, dataset: Dataset, network: Network, schedule: S
                 twin.fit(dataset.train.X, dataset.train.y, sample_weight,
                          validation=(dataset.validation.X, dataset.validation.y),
                          on_epoch=on_epoch)
+            if cache is not None:
+                cache.store(twin, inputs)
             twins[(framework, seed)] = twin
     return twins
 
@@ -118,6 +132,8 @@ def twin_summaries(twins: dict[tuple[str, int], Twin], dataset: Dataset,
             "epochs_run": len(history["epochs"]),
             "best_epoch": history["best_epoch"],
             "train_seconds": history["train_seconds"],
+            # Loaded from the twin cache, trained and stored, or trained with it off.
+            "cache": history.get("cache", OFF),
             "history": history["epochs"],
             "checkpoint": str(checkpoints[(framework, seed)]) if checkpoints else None,
         })
@@ -127,11 +143,14 @@ def twin_summaries(twins: dict[tuple[str, int], Twin], dataset: Dataset,
 def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
               models_dir: Path | None = None, progress: ProgressCallback | None = None,
               command: str | None = None,
-              on_warning: Callable[[str], None] | None = None) -> RunOutcome:
+              on_warning: Callable[[str], None] | None = None,
+              use_cache: bool = True) -> RunOutcome:
     """Run every audit the spec enables and write results.json, predictions and the report.
 
     ``on_warning`` hears each data warning (an ID-like column, a likely leak ...) as soon as
     the data are read, before any training; all of them are in results.json and the report.
+    ``use_cache=False`` trains every twin even where the models folder's twin cache holds it
+    (:mod:`twinaudit.frameworks.cache`).
     """
     started = time.perf_counter()
     output_dir = Path(output_dir or spec.output_dir)
@@ -145,9 +164,12 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
             on_warning(warning["message"])
     # Taken before any training: a second run into the same folders stops here.
     with OutputSet({output_dir: OUTPUT_FILES, models_dir: checkpoint_files()}) as outputs:
-        results, predictions = _audit(spec, dataset, models=outputs.staging(models_dir),
-                                      models_dir=models_dir, progress=progress,
-                                      command=command, started=started)
+        models = outputs.staging(models_dir)
+        cache = TwinCache(models_dir / CACHE_FOLDER if use_cache else None,
+                          models / CACHE_FOLDER)
+        results, predictions = _audit(spec, dataset, models=models, models_dir=models_dir,
+                                      progress=progress, command=command, started=started,
+                                      cache=cache)
         _write_outputs(outputs.staging(output_dir), results, predictions)
         outputs.commit()
     return RunOutcome(output_dir / "results.json", output_dir / "predictions.parquet",
@@ -220,13 +242,13 @@ OUTPUT_FILES = ("results.json", "predictions.parquet", "report.html", "benchmark
 
 
 def checkpoint_files() -> tuple[str, ...]:
-    """What a run writes into its models folder: one folder per framework."""
-    return tuple(FRAMEWORK_CLASSES)
+    """What a run writes into its models folder: one folder per framework, and the cache."""
+    return (*FRAMEWORK_CLASSES, CACHE_FOLDER)
 
 
 def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
            progress: ProgressCallback | None, command: str | None,
-           started: float) -> tuple[dict, list[pd.DataFrame]]:
+           started: float, cache: TwinCache) -> tuple[dict, list[pd.DataFrame]]:
     """Train the twins (checkpoints into ``models``, recorded under ``models_dir``, where they
     will be once the run's outputs are swapped in) and run every enabled audit."""
     family = family_of(spec.network.kind)
@@ -242,7 +264,7 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
                                      spec.reweigh_on,
                                      min_group_size=spec.fairness.min_group_size)
 
-    twins = train_twins(spec, dataset, network, schedule, progress=progress)
+    twins = train_twins(spec, dataset, network, schedule, progress=progress, cache=cache)
     checkpoints = {key: models_dir / twin.save(models / key[0] / f"seed{key[1]}").relative_to(
         models) for key, twin in twins.items()}
     thresholds = None
@@ -299,7 +321,7 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
         mitigation: dict = {}
         if reweighing:
             reweighed = train_twins(spec, dataset, network, schedule, sample_weight=weights,
-                                    progress=progress)
+                                    progress=progress, cache=cache)
             predictions.append(predictions_frame(reweighed, dataset.test, variant="reweighed",
                                                  threshold=spec.data.threshold))
             mitigation["reweighing"] = reweighing_section(

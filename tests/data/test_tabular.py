@@ -117,6 +117,7 @@ def test_sensitive_features_can_be_kept_out_of_the_inputs(tmp_path):
     assert set(dataset.test.sensitive_features["sex"]) == {"Female", "Male"}
 
 
+@pytest.mark.slow  # reads Adult three times (6 s)
 def test_splits_are_seeded():
     spec = load_spec(REPO / "audits" / "adult.toml")
     first, second = load_dataset(spec), load_dataset(spec)

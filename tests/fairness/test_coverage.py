@@ -125,6 +125,7 @@ def _two_group_disparities(rate_a, rate_b, n, data_sets, resamples, seed):
     return coverage
 
 
+@pytest.mark.slow  # 2,000 simulated data sets x 1,000 resamples each (14 s for the four)
 @pytest.mark.parametrize(("rate_a", "rate_b"), [(0.30, 0.45), (0.05, 0.10), (0.30, 0.33),
                                                 (0.30, 0.30)])
 def test_simulated_coverage_of_disparity_intervals_with_known_truth(rate_a, rate_b):

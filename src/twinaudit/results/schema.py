@@ -188,6 +188,7 @@ def twin_summary() -> Schema:
     return obj(required={"framework": string(), "seed": integer()}, optional={
         "test_accuracy": figure(), "test_reconstruction_error": figure(),
         "epochs_run": count(), "best_epoch": integer(), "train_seconds": figure(),
+        "cache": one_of("hit", "miss", "off"),
         "history": array(obj(optional={
             "epoch": count(), "validation_loss": figure(), "validation_accuracy": figure(),
             "seconds": figure()})),

@@ -1,0 +1,181 @@
+"""A cache of trained twins: a rerun with nothing changed loads its twins instead of training.
+
+A twin's training is a pure function of what goes in: the network spec, the schedule, the
+seed, the framework (and its package versions and Keras backend), the float precision, the
+intra-op thread count (it can change the order of float sums), the training and validation
+data, the sample weights and twinaudit's own version. The cache key is the SHA-256 of all of
+them, so any change to any input is a miss for exactly the twins it affects: more seeds train
+only the new seeds; new sample weights (a mitigation) train only the weighted twins.
+
+An entry is two files under ``models/<audit>/cache/``: ``<key>.npz`` (the final weights and
+the per-epoch weight snapshots the parity audit's chaos envelope reads, in the canonical
+numpy layout, read with ``allow_pickle=False``) and ``<key>.json`` (the training history and
+what made the key, for a reader). Nothing framework-specific is unpickled: a cached twin is
+built by :meth:`Twin.initialize` from the stored arrays, as the chaos envelope builds one.
+
+The cache lives inside the run's models folder, so it is staged and swapped in with the rest
+of a run's outputs (:mod:`twinaudit.outputs`): a hit is copied into the new set, a miss is
+written there, and entries no twin of the run used are left behind. An unreadable entry is a
+miss, never an error: the cache only saves time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from twinaudit import __version__
+from twinaudit.frameworks.base import Twin
+from twinaudit.frameworks.schedule import Schedule
+from twinaudit.nets import Network, network_to_dict
+
+#: The folder inside a run's models folder that holds the cache.
+CACHE_FOLDER = "cache"
+#: What ``results.json`` records per twin: loaded from the cache, trained and stored, or
+#: trained with the cache switched off (``--no-cache``).
+HIT, MISS, OFF = "hit", "miss", "off"
+CACHE_STATUSES = (HIT, MISS, OFF)
+
+_FINAL = "final"
+
+
+@dataclass(frozen=True)
+class TrainingInputs:
+    """Everything one twin's training reads, as the cache key is made from it."""
+
+    network: Network
+    schedule: Schedule
+    seed: int
+    framework: str
+    threads: int
+    data_fingerprint: str
+    weights_fingerprint: str | None
+
+    def description(self, twin_type: type[Twin], precision: str) -> dict[str, Any]:
+        return {
+            "twinaudit": __version__,
+            "framework": self.framework,
+            "packages": {name: _version(name) for name in twin_type.packages},
+            "keras_backend": (os.environ.get("KERAS_BACKEND", "tensorflow")
+                              if self.framework == "keras" else None),
+            "precision": precision,
+            "network": {"kind": self.network.kind, **network_to_dict(self.network)},
+            "schedule": vars(self.schedule),
+            "seed": self.seed,
+            "threads": self.threads,
+            "data": self.data_fingerprint,
+            "sample_weight": self.weights_fingerprint,
+        }
+
+
+def fingerprint(*arrays: np.ndarray | None) -> str:
+    """SHA-256 of arrays' dtypes, shapes and bytes (``None`` counts as a marker)."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        if array is None:
+            digest.update(b"none;")
+            continue
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape};".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def cache_key(description: dict[str, Any]) -> str:
+    canonical = json.dumps(description, sort_keys=True, separators=(",", ":"), default=_plain)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    # numpy scalars (a float32 validation loss) as the Python numbers results.json holds.
+    return value.item() if isinstance(value, np.generic) else str(value)
+
+
+class TwinCache:
+    """Reads entries from the committed models folder, writes the run's into its staging one.
+
+    Parameters
+    ----------
+    read_from : Path or None
+        The cache folder of the models folder as it is now (``None`` when the cache is off).
+    write_to : Path
+        The cache folder in the run's staging models folder.
+    """
+
+    def __init__(self, read_from: Path | None, write_to: Path):
+        self.read_from = read_from
+        self.write_to = write_to
+
+    @property
+    def enabled(self) -> bool:
+        return self.read_from is not None
+
+    def load(self, twin_type: type[Twin], inputs: TrainingInputs) -> Twin | None:
+        """The cached twin for these inputs (its entry copied into the new set), or ``None``."""
+        if self.read_from is None:
+            return None
+        twin = twin_type(inputs.network, inputs.schedule, random_state=inputs.seed)
+        key = cache_key(inputs.description(twin_type, twin.precision))
+        entry = self.read_from / f"{key}.npz"
+        try:
+            history = json.loads(entry.with_suffix(".json").read_text(encoding="utf-8"))
+            with np.load(entry, allow_pickle=False) as stored:
+                arrays = {name: stored[name] for name in stored.files}
+            twin.initialize(_weights(arrays, _FINAL))
+            twin.history_ = {
+                "epochs": history["epochs"], "best_epoch": history["best_epoch"],
+                "train_seconds": history["train_seconds"],
+                "snapshots": [_weights(arrays, f"epoch{index}")
+                              for index in range(len(history["epochs"]))],
+                "cache": HIT}
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
+            return None  # absent or unreadable: train it
+        self.write_to.mkdir(parents=True, exist_ok=True)
+        for suffix in (".npz", ".json"):
+            shutil.copy2(entry.with_suffix(suffix), self.write_to / f"{key}{suffix}")
+        return twin
+
+    def store(self, twin: Twin, inputs: TrainingInputs) -> None:
+        """Write a freshly trained twin's entry into the run's new set, and mark it."""
+        from twinaudit.results.io import replace_atomically, write_atomic
+
+        twin.history_["cache"] = MISS if self.enabled else OFF
+        if not self.enabled:
+            return
+        description = inputs.description(type(twin), twin.precision)
+        key = cache_key(description)
+        arrays: dict[str, Any] = {f"{_FINAL}/{name}": value
+                                  for name, value in twin.get_weights().items()}
+        for index, snapshot in enumerate(twin.history_["snapshots"]):
+            arrays.update({f"epoch{index}/{name}": value for name, value in snapshot.items()})
+        self.write_to.mkdir(parents=True, exist_ok=True)
+        replace_atomically(self.write_to / f"{key}.npz",
+                           lambda path: np.savez(path, **arrays), suffix=".npz")
+        history = {key_: twin.history_[key_] for key_ in ("epochs", "best_epoch",
+                                                          "train_seconds")}
+        write_atomic(self.write_to / f"{key}.json",
+                     json.dumps({**history, "inputs": description}, indent=1, default=_plain))
+
+
+def _weights(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+    weights = {name.split("/", 1)[1]: value for name, value in arrays.items()
+               if name.split("/", 1)[0] == prefix}
+    if not weights:
+        raise KeyError(prefix)
+    return weights
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None

@@ -1,0 +1,101 @@
+"""The twin cache: a rerun loads unchanged twins, any changed input retrains exactly the twins
+it affects, and what a cached run reports is what the trained run reported."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from twinaudit.frameworks.cache import cache_key, fingerprint
+
+from helpers import write_small_audit
+
+# Figures that differ between two runs whatever the cache does.
+RUN_SPECIFIC = {"run_seconds", "environment", "audit", "cache", "command", "samples_s",
+                "seconds", "train_seconds_total"}
+
+
+def _run(audit, tmp_path, **options):
+    from twinaudit.pipeline import run_audit
+    from twinaudit.spec import load_spec
+
+    outcome = run_audit(load_spec(audit), output_dir=tmp_path / "out",
+                        models_dir=tmp_path / "models", **options)
+    return json.loads(outcome.results_path.read_text())
+
+
+def _audit(tmp_path, seeds: str, section: str):
+    """A small Adult audit with one more TOML section; its path and its text."""
+    audit = write_small_audit(tmp_path, seeds=seeds)
+    text = audit.read_text().replace("[attribution]", f"{section}\n\n[attribution]")
+    audit.write_text(text)
+    return audit, text
+
+
+def _statuses(results) -> dict:
+    found = {(twin["framework"], twin["seed"]): twin["cache"] for twin in results["twins"]}
+    for twin in results.get("mitigation", {}).get("reweighing", {}).get("twins", []):
+        found[("reweighed", twin["framework"], twin["seed"])] = twin["cache"]
+    return found
+
+
+def _without_run_specifics(node):
+    if isinstance(node, dict):
+        return {key: _without_run_specifics(value) for key, value in node.items()
+                if key not in RUN_SPECIFIC}
+    if isinstance(node, list):
+        return [_without_run_specifics(value) for value in node]
+    return node
+
+
+def test_the_key_changes_with_every_input_and_only_with_them():
+    base = {"seed": 0, "data": fingerprint(np.zeros((3, 2), np.float32)), "threads": 1}
+    assert cache_key(base) == cache_key(dict(reversed(base.items())))  # order does not count
+    for change in ({"seed": 1}, {"threads": 2},
+                   {"data": fingerprint(np.zeros((3, 2), np.float64))},  # dtype counts
+                   {"data": fingerprint(np.zeros((2, 3), np.float32))}):  # shape counts
+        assert cache_key({**base, **change}) != cache_key(base), change
+    one_ulp = np.nextafter(np.float32(0), np.float32(1))
+    assert fingerprint(np.array([0], np.float32)) != fingerprint(np.array([one_ulp]))
+    assert fingerprint(None) != fingerprint(np.array([]))
+
+
+@pytest.mark.slow
+def test_a_rerun_loads_every_twin_and_reports_the_same_numbers(tmp_path):
+    audit, text = _audit(tmp_path, "[0, 1]", "[mitigation]\nthreshold_optimizer = false")
+    cold = _run(audit, tmp_path)
+    assert set(_statuses(cold).values()) == {"miss"}
+    assert len(_statuses(cold)) == 8  # 2 frameworks x 2 seeds, unweighted and reweighed
+    warm = _run(audit, tmp_path)
+    assert set(_statuses(warm).values()) == {"hit"}
+    assert _without_run_specifics(warm) == _without_run_specifics(cold)
+    report = (tmp_path / "out" / "report.html").read_text()
+    assert report.count("loaded (trained in an earlier run)") == 4  # the twin table's rows
+    # The entries a run used are what the models folder keeps: 8 twins, 2 files each.
+    assert len(list((tmp_path / "models" / "cache").iterdir())) == 16
+
+    # One more seed trains that seed's twins only (unweighted and reweighed).
+    audit.write_text(text.replace("seeds = [0, 1]", "seeds = [0, 1, 2]"))
+    more = _statuses(_run(audit, tmp_path))
+    assert {key for key, status in more.items() if status == "miss"} == {
+        ("torch", 2), ("keras", 2), ("reweighed", "torch", 2), ("reweighed", "keras", 2)}
+
+    # --no-cache trains everything and says so.
+    off = _run(audit, tmp_path, use_cache=False)
+    assert set(_statuses(off).values()) == {"off"}
+
+
+@pytest.mark.slow
+def test_a_changed_setting_or_a_damaged_entry_retrains(tmp_path):
+    audit, text = _audit(tmp_path, "[0]", "[audits]\nmitigation = false")
+    _run(audit, tmp_path)
+    audit.write_text(text.replace("epochs = 2", "epochs = 3"))
+    assert set(_statuses(_run(audit, tmp_path)).values()) == {"miss"}
+    # A truncated entry is a miss (the cache only saves time), never an error.
+    entries = sorted((tmp_path / "models" / "cache").glob("*.npz"))
+    assert len(entries) == 2
+    entries[0].write_bytes(entries[0].read_bytes()[:100])
+    statuses = _statuses(_run(audit, tmp_path))
+    assert sorted(statuses.values()) == ["hit", "miss"]
