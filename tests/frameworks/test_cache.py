@@ -62,6 +62,54 @@ def test_the_key_changes_with_every_input_and_only_with_them():
     assert fingerprint(None) != fingerprint(np.array([]))
 
 
+def _tiny(tmp_path, *, dropout=0.0, hidden=(4,)):
+    """A trained torch twin on 40 random rows, its training inputs and a cache over tmp_path."""
+    from twinaudit.frameworks import twin_class
+    from twinaudit.frameworks.cache import TrainingInputs, TwinCache
+    from twinaudit.frameworks.schedule import Schedule
+    from twinaudit.nets import MLPNetwork
+
+    random = np.random.default_rng(0)
+    X, y = random.normal(size=(40, 3)).astype(np.float32), random.integers(0, 2, 40)
+    network, schedule = MLPNetwork(n_inputs=3, hidden=hidden, dropout=dropout), Schedule(epochs=2)
+    inputs = TrainingInputs(network, schedule, 0, "torch", 1, fingerprint(X, y), None)
+    twin = twin_class("torch")(network, schedule, random_state=0).fit(X, y, validation=(X, y))
+    return twin, inputs, TwinCache(tmp_path / "old", tmp_path / "new"), X
+
+
+def test_a_stored_twin_loads_as_it_was_and_a_foreign_entry_is_a_miss(tmp_path):
+    from twinaudit.frameworks import twin_class
+
+    twin, inputs, cache, X = _tiny(tmp_path)
+    cache.store(twin, inputs)
+    assert twin.history_["cache"] == "miss"
+    (tmp_path / "new").rename(tmp_path / "old")  # as the next run finds it
+    loaded = cache.load(twin_class("torch"), inputs)
+    assert loaded is not None and loaded.history_["cache"] == "hit"
+    np.testing.assert_array_equal(loaded.forward(X), twin.forward(X))
+    for kept, original in zip(loaded.history_["snapshots"], twin.history_["snapshots"],
+                              strict=True):
+        assert kept.keys() == original.keys()
+        assert all(np.array_equal(kept[name], original[name]) for name in kept)
+    # Another network's weights under this key (a planted or stale file) are a miss, not a
+    # crash inside a framework.
+    other, *_ = _tiny(tmp_path / "other", hidden=(5,))
+    entry = next((tmp_path / "old").glob("*.npz"))
+    np.savez(entry, **{f"final/{name}": value for name, value in other.get_weights().items()})
+    assert cache.load(twin_class("torch"), inputs) is None
+
+
+def test_a_network_with_dropout_is_never_cached(tmp_path):
+    # Dropout masks come from the framework's unseeded generator: a stored twin would stand
+    # for one random draw, not for its inputs.
+    from twinaudit.frameworks import twin_class
+
+    twin, inputs, cache, _ = _tiny(tmp_path, dropout=0.5)
+    cache.store(twin, inputs)
+    assert twin.history_["cache"] == "off" and not (tmp_path / "new").exists()
+    assert cache.load(twin_class("torch"), inputs) is None
+
+
 @pytest.mark.slow
 def test_a_rerun_loads_every_twin_and_reports_the_same_numbers(tmp_path):
     audit, text = _audit(tmp_path, "[0, 1]", "[mitigation]\nthreshold_optimizer = false")

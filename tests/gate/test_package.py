@@ -48,6 +48,8 @@ def test_a_prediction_table_run_gets_the_fairness_only_rules() -> None:
     table_run = {"audit": {"spec": {"data": {"dataset": "predictions"}}}}
     assert gate.default_rules_path(twin_run) == gate.DEFAULT_RULES_PATH
     assert gate.default_rules_path({}) == gate.DEFAULT_RULES_PATH
+    for odd in ({"audit": {"spec": {"data": 7}}}, {"audit": []}, {"audit": {"spec": None}}):
+        assert gate.default_rules_path(odd) == gate.DEFAULT_RULES_PATH
     assert gate.default_rules_path(table_run) == gate.PREDICTION_TABLE_RULES_PATH
     names = [rule.name for rule in gate.load_rules(gate.PREDICTION_TABLE_RULES_PATH)]
     assert names == ["fairness.disparity_growth"]

@@ -112,8 +112,8 @@ def test_the_report_says_which_interval_each_figure_has_how_many_tests_and_who_i
     html = render_report(results)
     fairness = html[html.index('id="fairness"'):html.index('id="mitigation"')]
     assert "Wilson score interval" in fairness and "BCa bootstrap" in fairness
-    assert (f"This run tests {summary['comparisons']:,} disparities" in fairness
-            and f"{summary['flagged']:,} are flagged" in fairness)
+    assert (f"This run makes {summary['comparisons']:,} distinct tests" in fairness
+            and f"{summary['flagged']:,} of those tests are flagged" in fairness)
     assert summary["comparisons"] > 0
     assert "of 2 seeds" in fairness  # the "Not zero?" column counts the adjusted flags
     # The race × sex groups under 30 rows are named as left out of the disparities.
@@ -121,4 +121,4 @@ def test_the_report_says_which_interval_each_figure_has_how_many_tests_and_who_i
     assert "fewer than min_group_size (30)" in fairness
     # Without the multiplicity summary, the note goes (the check can fail).
     del results["fairness"]["multiplicity"]
-    assert "disparities for “not zero”" not in render_report(results)
+    assert "distinct tests that a disparity is not zero" not in render_report(results)

@@ -1,11 +1,15 @@
 """A cache of trained twins: a rerun with nothing changed loads its twins instead of training.
 
-A twin's training is a pure function of what goes in: the network spec, the schedule, the
-seed, the framework (and its package versions and Keras backend), the float precision, the
-intra-op thread count (it can change the order of float sums), the training and validation
-data, the sample weights and twinaudit's own version. The cache key is the SHA-256 of all of
+Without dropout, a twin's training is a pure function of what goes in: the network spec, the
+schedule, the seed, the framework (its package versions, backend, device and default threads),
+numpy (it draws the initial weights and the batch order), the float precision, the intra-op
+thread count (it can change the order of float sums), the training and validation data, the
+sample weights, and twinaudit's own training code. The cache key is the SHA-256 of all of
 them, so any change to any input is a miss for exactly the twins it affects: more seeds train
 only the new seeds; new sample weights (a mitigation) train only the weighted twins.
+
+Dropout masks come from each framework's own unseeded generator, so a network with dropout is
+not a function of its inputs: such twins are never cached (their status is ``off``).
 
 An entry is two files under ``models/<audit>/cache/``: ``<key>.npz`` (the final weights and
 the per-epoch weight snapshots the parity audit's chaos envelope reads, in the canonical
@@ -21,12 +25,12 @@ miss, never an error: the cache only saves time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
 import os
 import shutil
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,7 +40,7 @@ import numpy as np
 from twinaudit import __version__
 from twinaudit.frameworks.base import Twin
 from twinaudit.frameworks.schedule import Schedule
-from twinaudit.nets import Network, network_to_dict
+from twinaudit.nets import Network, initial_weights, network_to_dict
 
 #: The folder inside a run's models folder that holds the cache.
 CACHE_FOLDER = "cache"
@@ -60,13 +64,19 @@ class TrainingInputs:
     data_fingerprint: str
     weights_fingerprint: str | None
 
+    @property
+    def cacheable(self) -> bool:
+        return not self.network.has_dropout
+
     def description(self, twin_type: type[Twin], precision: str) -> dict[str, Any]:
         return {
             "twinaudit": __version__,
+            "training_code": _training_code(),
             "framework": self.framework,
-            "packages": {name: _version(name) for name in twin_type.packages},
-            "keras_backend": (os.environ.get("KERAS_BACKEND", "tensorflow")
-                              if self.framework == "keras" else None),
+            "packages": {name: _version(name) for name in ("numpy", *twin_type.packages)},
+            # The backend (Keras), the device and default thread count (torch).
+            "framework_environment": twin_type.environment(),
+            "cpu_count": os.cpu_count(),
             "precision": precision,
             "network": {"kind": self.network.kind, **network_to_dict(self.network)},
             "schedule": vars(self.schedule),
@@ -121,24 +131,30 @@ class TwinCache:
 
     def load(self, twin_type: type[Twin], inputs: TrainingInputs) -> Twin | None:
         """The cached twin for these inputs (its entry copied into the new set), or ``None``."""
-        if self.read_from is None:
+        if self.read_from is None or not inputs.cacheable:
             return None
         twin = twin_type(inputs.network, inputs.schedule, random_state=inputs.seed)
         key = cache_key(inputs.description(twin_type, twin.precision))
         entry = self.read_from / f"{key}.npz"
+        if not entry.is_file():
+            return None
         try:
             history = json.loads(entry.with_suffix(".json").read_text(encoding="utf-8"))
             with np.load(entry, allow_pickle=False) as stored:
                 arrays = {name: stored[name] for name in stored.files}
-            twin.initialize(_weights(arrays, _FINAL))
+            # Every stored set of weights must be the network's, name for name and shape for
+            # shape, before any of it reaches a framework.
+            layout = initial_weights(inputs.network, inputs.seed)
+            final = _weights(arrays, _FINAL, layout)
+            snapshots = [_weights(arrays, f"epoch{index}", layout)
+                         for index in range(len(history["epochs"]))]
+            twin.initialize(final)
             twin.history_ = {
                 "epochs": history["epochs"], "best_epoch": history["best_epoch"],
-                "train_seconds": history["train_seconds"],
-                "snapshots": [_weights(arrays, f"epoch{index}")
-                              for index in range(len(history["epochs"]))],
+                "train_seconds": history["train_seconds"], "snapshots": snapshots,
                 "cache": HIT}
-        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):
-            return None  # absent or unreadable: train it
+        except Exception:  # noqa: BLE001 - any unreadable or foreign entry is a miss
+            return None
         self.write_to.mkdir(parents=True, exist_ok=True)
         for suffix in (".npz", ".json"):
             shutil.copy2(entry.with_suffix(suffix), self.write_to / f"{key}{suffix}")
@@ -148,8 +164,9 @@ class TwinCache:
         """Write a freshly trained twin's entry into the run's new set, and mark it."""
         from twinaudit.results.io import replace_atomically, write_atomic
 
-        twin.history_["cache"] = MISS if self.enabled else OFF
-        if not self.enabled:
+        cached = self.enabled and inputs.cacheable
+        twin.history_["cache"] = MISS if cached else OFF
+        if not cached:
             return
         description = inputs.description(type(twin), twin.precision)
         key = cache_key(description)
@@ -166,12 +183,29 @@ class TwinCache:
                      json.dumps({**history, "inputs": description}, indent=1, default=_plain))
 
 
-def _weights(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
+def _weights(arrays: dict[str, np.ndarray], prefix: str,
+             layout: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The weights stored under ``prefix``, checked against the network's own layout."""
     weights = {name.split("/", 1)[1]: value for name, value in arrays.items()
                if name.split("/", 1)[0] == prefix}
-    if not weights:
-        raise KeyError(prefix)
+    # Shapes, not dtypes: the precision is in the key, the layout is float32.
+    if {name: value.shape for name, value in weights.items()} != {
+            name: value.shape for name, value in layout.items()}:
+        raise ValueError(f"{prefix}: not this network's weights")
     return weights
+
+
+@functools.cache
+def _training_code() -> str:
+    """SHA-256 of the source of everything that trains a twin (twinaudit/frameworks and
+    twinaudit/nets): a change to the schedule, a layer or a loss invalidates the cache even
+    where the version number stays the same (a checkout between releases)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for source in sorted([*(root / "frameworks").rglob("*.py"), *(root / "nets").rglob("*.py")]):
+        digest.update(source.relative_to(root).as_posix().encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 def _version(package: str) -> str | None:

@@ -122,8 +122,11 @@ class Rule:
 def default_rules_path(document: Mapping[str, Any]) -> Path:
     """The packaged rule set for this results document: the twin rules, or, for a run of a
     prediction table (``[data] dataset = "predictions"``), the fairness-only ones."""
-    # load_document has checked the document is an object; the keys below may still be absent.
-    dataset = document.get("audit", {}).get("spec", {}).get("data", {}).get("dataset")
+    node: Any = document
+    for key in ("audit", "spec", "data", "dataset"):
+        # Any of them may be absent or, in a hand-written document, not an object.
+        node = node.get(key) if isinstance(node, Mapping) else None
+    dataset = node
     return PREDICTION_TABLE_RULES_PATH if dataset == "predictions" else DEFAULT_RULES_PATH
 
 

@@ -7,7 +7,8 @@ exist only where the audit had scores (a prediction table without a ``score`` co
 
 Seeds are pooled, not averaged: a reliability-curve point is the row-weighted mean over the
 seeds' points in that bin, so a bin that held 3 rows in one seed does not count as much as one
-that held 300 in another.
+that held 300 in another. (Exact for unweighted audits, which every ``twinaudit run`` is; an
+audit with sample weights stores weighted bin means, which rows only approximate as weights.)
 """
 
 from __future__ import annotations
@@ -71,8 +72,9 @@ def _reliability_chart(name: str, framework: str,
 
     series: dict[str, list[tuple[float, float | None]]] = {
         label: _pooled_curve(by_group[label]) for label in _largest(by_group, curve_rows)}
-    # Last, so that each group keeps its line style from the score-distribution chart.
-    series["perfect calibration"] = [(0.0, 0.0), (1.0, 1.0)]
+    if any(series.values()):
+        # Last, so that each group keeps its line style from the score-distribution chart.
+        series["perfect calibration"] = [(0.0, 0.0), (1.0, 1.0)]
     return line_chart(series, title=f"Reliability by {name} — {framework}",
                       x_label="mean score in the bin (seeds pooled)",
                       y_label="share positive")
