@@ -15,6 +15,10 @@ import pytest
 from helpers import attribution_case, network_case, twins_of, write_small_audit
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Runs inside the test process execute their tasks in it (the sequential reference): a local
+# Dask cluster per test would cost seconds each, and the engine's own tests start theirs in a
+# subprocess of their own (tests/engine), so no cluster outlives a test.
+os.environ["TWINAUDIT_WORKERS"] = "0"
 
 #: The shipped network audits the per-network tests run over (``network_case``).
 NETWORKS = ["simplenet", "digits", "sentiment", "autoencoder"]

@@ -57,6 +57,22 @@ def write_small_audit(folder: Path, *, name: str = "small", train_rows: int = 15
     return path
 
 
+#: Figures that differ between two runs of the same audit whatever they compute: timings,
+#: where and how the run executed, the cache's hit or miss.
+RUN_SPECIFIC = {"run_seconds", "environment", "audit", "cache", "command", "samples_s",
+                "seconds", "train_seconds_total", "execution"}
+
+
+def without_run_specifics(node):
+    """A results document without :data:`RUN_SPECIFIC`, for comparing two runs."""
+    if isinstance(node, dict):
+        return {key: without_run_specifics(value) for key, value in node.items()
+                if key not in RUN_SPECIFIC}
+    if isinstance(node, list):
+        return [without_run_specifics(value) for value in node]
+    return node
+
+
 def small_copy(name: str, folder: Path) -> Path:
     """The shipped audit on 300 training and 200 test rows, two seeds, two epochs."""
     text = (REPO / "audits" / f"{name}.toml").read_text()

@@ -1,33 +1,34 @@
-"""Training progress: shown on a terminal, silent in pipes and with --quiet."""
+"""Task progress: shown on a terminal, silent in pipes and with --quiet."""
 
 import io
 import sys
 
-from twinaudit.frameworks.schedule import EpochRecord
-from twinaudit.progress import training_progress
-from twinaudit.spec import spec_from_dict
+from twinaudit.engine import InProcess
+from twinaudit.progress import task_progress
 
 
-def spec(tmp_path):
-    return spec_from_dict({"audit": {"name": "p"}, "data": {"dataset": "adult"}},
-                          source=tmp_path / "p.toml")
-
-
-def test_silent_when_stderr_is_not_a_terminal_or_when_quiet(tmp_path, monkeypatch):
+def test_silent_when_stderr_is_not_a_terminal_or_when_quiet(monkeypatch):
     monkeypatch.setattr(sys, "stderr", io.StringIO())
-    with training_progress(spec(tmp_path)) as progress:
+    with task_progress() as progress:
         assert progress is None
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    with training_progress(spec(tmp_path), enabled=False) as progress:
+    with task_progress(enabled=False) as progress:
         assert progress is None
 
 
-def test_on_a_terminal_each_epoch_updates_the_display(tmp_path, monkeypatch):
+def test_on_a_terminal_each_stage_counts_its_tasks_as_they_finish(monkeypatch):
     terminal = io.StringIO()
     terminal.isatty = lambda: True
     monkeypatch.setattr(sys, "stderr", terminal)
-    with training_progress(spec(tmp_path)) as progress:
-        assert callable(progress)
-        progress("keras", 2, EpochRecord(epoch=4, validation_loss=0.3125,
-                                         validation_accuracy=0.85, seconds=0.1))
-    assert "keras seed 2 epoch 5/10" in terminal.getvalue()
+    with task_progress() as progress:
+        assert progress is not None
+        engine = InProcess()
+        engine.progress = progress
+        first = engine.submit("training", abs, -1)
+        engine.submit("training", abs, -2)
+        engine.submit("attribution", abs, -3)
+        assert first() == 1
+        progress._bars.refresh()
+    shown = terminal.getvalue()
+    assert "training" in shown and "1/2" in shown
+    assert "attribution" in shown and "0/1" in shown

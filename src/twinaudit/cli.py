@@ -44,18 +44,35 @@ def run(
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Train every twin, even those the models folder's cache holds.")
     ] = False,
+    workers: Annotated[int | None, typer.Option(
+        help="Local Dask worker processes, one thread each (default: [execution] workers, "
+             "one per core); 0 runs every task in this process, without Dask.")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Run the tasks on the Dask cluster at this scheduler address "
+             "(tcp://host:8786).")] = None,
     quiet: Quiet = False,
 ) -> None:
     """Train the twins (or load unchanged ones from the cache), run the audits, write
     results.json, predictions and the report."""
+    from twinaudit.engine import execution
+    from twinaudit.errors import InputError
     from twinaudit.pipeline import run_audit
-    from twinaudit.progress import training_progress
+    from twinaudit.progress import task_progress
     from twinaudit.spec import load_spec
+    from twinaudit.spec.load import is_scheduler_address
 
     spec = load_spec(audit)
-    with training_progress(spec, enabled=not quiet) as progress:
+    if scheduler is not None and not is_scheduler_address(scheduler):
+        raise InputError(f"--scheduler: expected a scheduler address such as "
+                         f"tcp://host:8786, got {scheduler!r}")
+    if workers is not None and workers < 0:
+        raise InputError(f"--workers: expected 0 or more, got {workers}")
+    run_on = execution(workers, scheduler, spec_workers=spec.execution.workers,
+                       spec_scheduler=spec.execution.scheduler,
+                       where=f"{spec.source}: [execution].workers")
+    with task_progress(enabled=not quiet) as progress:
         outcome = run_audit(spec, output_dir=output_dir, models_dir=models_dir,
-                            use_cache=not no_cache,
+                            use_cache=not no_cache, run=run_on,
                             progress=progress,
                             command=shlex.join(["twinaudit", *sys.argv[1:]]),
                             # Data warnings, found before training; --quiet keeps them in

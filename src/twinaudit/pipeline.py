@@ -21,8 +21,9 @@ import numpy as np
 import pandas as pd
 
 from twinaudit import __version__
-from twinaudit.audits.parity import parity_audit
+from twinaudit.audits.parity import parity_task
 from twinaudit.data import Dataset, Split, load_dataset
+from twinaudit.engine import Collect, Engine, Execution, InProcess, Progress, open_engine
 from twinaudit.errors import TwinauditError
 from twinaudit.fairness.by_twin import audit_settings, before_after, fairness_by_twin
 from twinaudit.fairness.mitigation import (
@@ -37,14 +38,13 @@ from twinaudit.families import Family, family_of
 from twinaudit.frameworks import Twin, thread_limit, twin_class
 from twinaudit.frameworks import environment as framework_environment
 from twinaudit.frameworks.cache import CACHE_FOLDER, OFF, TrainingInputs, TwinCache, fingerprint
-from twinaudit.frameworks.schedule import EpochRecord, Schedule
+from twinaudit.frameworks.schedule import Schedule
+from twinaudit.frameworks.training import TrainingData, train_twin
 from twinaudit.nets import RECONSTRUCTION, Network, network_to_dict
 from twinaudit.outputs import OutputSet
 from twinaudit.results import RESULTS_KIND, SCHEMA_VERSION, environment, write_atomic, write_results
-from twinaudit.spec import AuditSpec
+from twinaudit.spec import AuditSpec, ParitySection
 from twinaudit.vocabulary import FRAMEWORK_CLASSES
-
-ProgressCallback = Callable[[str, int, EpochRecord], None]
 
 
 @dataclass(frozen=True)
@@ -60,39 +60,55 @@ def network_for(spec: AuditSpec, dataset: Dataset) -> Network:
     return family_of(spec.network.kind).network(spec.network, dataset)
 
 
-def train_twins(spec: AuditSpec, dataset: Dataset, network: Network, schedule: Schedule, *,
-                sample_weight: np.ndarray | None = None,
-                progress: ProgressCallback | None = None,
-                cache: TwinCache | None = None) -> dict[tuple[str, int], Twin]:
-    """Fit one twin per (framework, seed), all from the same network spec and schedule; with
-    a ``cache``, a twin whose every training input is unchanged is loaded instead."""
-    twins = {}
+def submit_training(engine: Engine, spec: AuditSpec, data: TrainingData, network: Network,
+                    schedule: Schedule, *, sample_weight: np.ndarray | None = None,
+                    cache: TwinCache | None = None) -> Collect[dict[tuple[str, int], Twin]]:
+    """Submit one training task per (framework, seed), all from the same network spec and
+    schedule; with a ``cache``, a twin whose every training input is unchanged is loaded
+    instead (in this process: it is a read). The returned callable waits for the twins and
+    stores the freshly trained ones in the cache."""
     classes = {framework: twin_class(framework) for framework in spec.training.frameworks}
-    data = fingerprint(dataset.train.X, dataset.train.y, dataset.validation.X,
-                       dataset.validation.y) if cache is not None else ""
+    fingerprints = fingerprint(*data) if cache is not None else ""
     weights = fingerprint(sample_weight) if cache is not None else None
+    # The arrays go to the workers once, not with each task.
+    shared, shared_weights = engine.share(data), engine.share(sample_weight)
+    pending: dict[tuple[str, int], tuple[TrainingInputs, Collect[Twin]]] = {}
     for seed in spec.training.seeds:
         for framework in spec.training.frameworks:
             inputs = TrainingInputs(network, schedule, seed, framework, spec.training.threads,
-                                    data, weights)
+                                    fingerprints, weights)
             cached = cache.load(classes[framework], inputs) if cache is not None else None
-            if cached is not None:
-                twins[(framework, seed)] = cached
-                continue
-            twin = classes[framework](network, schedule, random_state=seed)
+            pending[(framework, seed)] = (inputs, _ready(cached) if cached else engine.submit(
+                "training", train_twin, framework, network, schedule, seed,
+                spec.training.threads, shared, shared_weights))
 
-            def on_epoch(record: EpochRecord, framework=framework, seed=seed) -> None:
-                if progress is not None:
-                    progress(framework, seed, record)
-
-            with classes[framework].thread_limit(spec.training.threads):
-                twin.fit(dataset.train.X, dataset.train.y, sample_weight,
-                         validation=(dataset.validation.X, dataset.validation.y),
-                         on_epoch=on_epoch)
-            if cache is not None:
+    def collect() -> dict[tuple[str, int], Twin]:
+        twins = {}
+        for key, (inputs, twin_of) in pending.items():
+            twin = twin_of()
+            if cache is not None and "cache" not in twin.history_:  # trained, not loaded
                 cache.store(twin, inputs)
-            twins[(framework, seed)] = twin
-    return twins
+            twins[key] = twin
+        return twins
+
+    return collect
+
+
+def _ready(twin: Twin) -> Collect[Twin]:
+    return lambda: twin
+
+
+def train_twins(spec: AuditSpec, dataset: Dataset, network: Network, schedule: Schedule, *,
+                sample_weight: np.ndarray | None = None, cache: TwinCache | None = None,
+                engine: Engine | None = None) -> dict[tuple[str, int], Twin]:
+    """Fit one twin per (framework, seed) and wait for them (see :func:`submit_training`)."""
+    return submit_training(engine or InProcess(), spec, training_data(dataset), network,
+                           schedule, sample_weight=sample_weight, cache=cache)()
+
+
+def training_data(dataset: Dataset) -> TrainingData:
+    return TrainingData(dataset.train.X, dataset.train.y, dataset.validation.X,
+                        dataset.validation.y)
 
 
 def predictions_frame(twins: dict[tuple[str, int], Twin], split: Split, *,
@@ -141,16 +157,17 @@ def twin_summaries(twins: dict[tuple[str, int], Twin], dataset: Dataset,
 
 
 def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
-              models_dir: Path | None = None, progress: ProgressCallback | None = None,
-              command: str | None = None,
+              models_dir: Path | None = None, command: str | None = None,
               on_warning: Callable[[str], None] | None = None,
-              use_cache: bool = True) -> RunOutcome:
+              use_cache: bool = True, run: Execution | None = None,
+              progress: Progress | None = None) -> RunOutcome:
     """Run every audit the spec enables and write results.json, predictions and the report.
 
     ``on_warning`` hears each data warning (an ID-like column, a likely leak ...) as soon as
     the data are read, before any training; all of them are in results.json and the report.
     ``use_cache=False`` trains every twin even where the models folder's twin cache holds it
-    (:mod:`twinaudit.frameworks.cache`).
+    (:mod:`twinaudit.frameworks.cache`). ``run`` says where the tasks execute (default: in
+    this process; :mod:`twinaudit.engine`); ``progress`` hears of each task.
     """
     started = time.perf_counter()
     output_dir = Path(output_dir or spec.output_dir)
@@ -167,9 +184,10 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
         models = outputs.staging(models_dir)
         cache = TwinCache(models_dir / CACHE_FOLDER if use_cache else None,
                           models / CACHE_FOLDER)
-        results, predictions = _audit(spec, dataset, models=models, models_dir=models_dir,
-                                      progress=progress, command=command, started=started,
-                                      cache=cache)
+        with open_engine(run or Execution(0), progress) as engine:
+            results, predictions = _audit(spec, dataset, models=models,
+                                          models_dir=models_dir, command=command,
+                                          started=started, cache=cache, engine=engine)
         _write_outputs(outputs.staging(output_dir), results, predictions)
         outputs.commit()
     return RunOutcome(output_dir / "results.json", output_dir / "predictions.parquet",
@@ -247,8 +265,8 @@ def checkpoint_files() -> tuple[str, ...]:
 
 
 def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
-           progress: ProgressCallback | None, command: str | None,
-           started: float, cache: TwinCache) -> tuple[dict, list[pd.DataFrame]]:
+           command: str | None, started: float, cache: TwinCache,
+           engine: Engine) -> tuple[dict, list[pd.DataFrame]]:
     """Train the twins (checkpoints into ``models``, recorded under ``models_dir``, where they
     will be once the run's outputs are swapped in) and run every enabled audit."""
     family = family_of(spec.network.kind)
@@ -264,7 +282,13 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
                                      spec.reweigh_on,
                                      min_group_size=spec.fairness.min_group_size)
 
-    twins = train_twins(spec, dataset, network, schedule, progress=progress, cache=cache)
+    # Every twin is submitted now, the reweighed ones too: the engine trains them side by side.
+    data = training_data(dataset)
+    baseline = submit_training(engine, spec, data, network, schedule, cache=cache)
+    if reweighing:
+        reweighed_twins = submit_training(engine, spec, data, network, schedule,
+                                          sample_weight=weights, cache=cache)
+    twins = baseline()
     checkpoints = {key: models_dir / twin.save(models / key[0] / f"seed{key[1]}").relative_to(
         models) for key, twin in twins.items()}
     thresholds = None
@@ -286,13 +310,10 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
         "outputs": {"predictions": "predictions.parquet", "report": "report.html"},
     }
     if spec.audits.parity and pair is not None:
-        with thread_limit(pair, spec.training.threads):
-            results["parity"] = parity_audit(
-                twins, network=network, schedule=schedule, frameworks=pair,
-                train=(dataset.train.X, dataset.train.y, None),
-                validation=(dataset.validation.X, dataset.validation.y),
-                test=(dataset.test.X, dataset.test.y), settings=spec.parity,
-            )
+        # A task: it runs beside the fairness audit below, and is collected where it goes.
+        parity = submit_parity(engine, spec, twins, data, None, dataset, network, schedule,
+                               settings=spec.parity)
+        results["parity"] = {}
     if spec.audits.fairness:
         favourable = dataset.favourable_label
         results["fairness"] = {"settings": {**audit_settings(spec, favourable=favourable),
@@ -316,17 +337,16 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
             confidence=spec.fairness.confidence, random_state=spec.fairness.bootstrap_seed,
             margin=spec.parity.margins_with_defaults["disparity"], alpha=spec.parity.alpha)
     if spec.audits.attribution:
-        results["attribution"] = run_attribution(spec, dataset, twins, family)
+        results["attribution"] = run_attribution(spec, dataset, twins, family, engine)
     if spec.audits.mitigation:
         mitigation: dict = {}
         if reweighing:
-            reweighed = train_twins(spec, dataset, network, schedule, sample_weight=weights,
-                                    progress=progress, cache=cache)
+            reweighed = reweighed_twins()
             predictions.append(predictions_frame(reweighed, dataset.test, variant="reweighed",
                                                  threshold=spec.data.threshold))
             mitigation["reweighing"] = reweighing_section(
                 spec, dataset, weights, reweighed, predictions[-1], results, network, schedule,
-                family)
+                family, engine, data)
         if spec.mitigation.threshold_optimizer:
             predictions.append(threshold_optimized(twins, dataset, spec))
             mitigation["threshold_optimizer"] = {
@@ -339,6 +359,8 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
                                     dataset.favourable_label),
             }
         results["mitigation"] = mitigation
+    if "parity" in results:
+        results["parity"] = parity()
     if "fairness" in results:
         # Every "this disparity is not zero" flag of the run, adjusted together (each
         # variant's fairness gains the summary: how many comparisons, how many flagged).
@@ -346,12 +368,25 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
                     **{name: section["fairness"]
                        for name, section in results.get("mitigation", {}).items()}}
         flag_run(variants, spec.fairness.multiplicity, 1 - spec.fairness.confidence)
+    results["execution"] = engine.describe()
     results["run_seconds"] = time.perf_counter() - started
     return results, predictions
 
 
+def submit_parity(engine: Engine, spec: AuditSpec, twins: dict[tuple[str, int], Twin],
+                  data: TrainingData, sample_weight: np.ndarray | None, dataset: Dataset,
+                  network: Network, schedule: Schedule, *,
+                  settings: ParitySection) -> Collect[dict]:
+    """The parity audit of a pair of twin sets, as one task of the engine."""
+    pair = cast(tuple[str, str], tuple(spec.training.frameworks))  # parity runs on a pair
+    return engine.submit("parity", parity_task, twins, engine.share(data), sample_weight,
+                         (dataset.test.X, dataset.test.y), frameworks=pair,
+                         threads=spec.training.threads, network=network, schedule=schedule,
+                         settings=settings)
+
+
 def run_attribution(spec: AuditSpec, dataset: Dataset, twins: dict[tuple[str, int], Twin],
-                    family: Family) -> dict:
+                    family: Family, engine: Engine | None = None) -> dict:
     """Attributions of every twin, their agreement, and their weight on sensitive features.
 
     The family names the driver: tabular features (binary MLP: every method, the fairness
@@ -383,6 +418,7 @@ def run_attribution(spec: AuditSpec, dataset: Dataset, twins: dict[tuple[str, in
             twins, dataset, sensitive_columns=list(spec.data.sensitive_features),
             proxy_columns=settings.proxy_columns or dataset.info.get("proxies", []),
             baselines=settings.baselines, methods=settings.methods, **common,
+            engine=engine, threads=spec.training.threads,
         )
 
 
@@ -424,7 +460,7 @@ def mitigation_effect(spec: AuditSpec, predictions: pd.DataFrame, results: dict,
 def reweighing_section(spec: AuditSpec, dataset: Dataset, weights: np.ndarray,
                        reweighed: dict[tuple[str, int], Twin], predictions: pd.DataFrame,
                        results: dict, network: Network, schedule: Schedule,
-                       family: Family) -> dict:
+                       family: Family, engine: Engine, data: TrainingData) -> dict:
     """Twins retrained with Kamiran–Calders weights: their parity, fairness and trade-off."""
     section = {
         "groups": spec.reweigh_on,
@@ -439,16 +475,10 @@ def reweighing_section(spec: AuditSpec, dataset: Dataset, weights: np.ndarray,
     if "parity" in results:
         # The identical-settings proof must hold for the weighted training too (its batches
         # carry the weights); the chaos envelope, one more training run, is the baseline's.
-        pair = cast(tuple[str, str], tuple(spec.training.frameworks))  # parity ran: a pair
-        with thread_limit(pair, spec.training.threads):
-            parity = parity_audit(
-                reweighed, network=network, schedule=schedule, frameworks=pair,
-                train=(dataset.train.X, dataset.train.y, weights),
-                validation=(dataset.validation.X, dataset.validation.y),
-                test=(dataset.test.X, dataset.test.y),
-                # The weighted batches are what is new here: one seed shows them.
-                settings=dataclasses.replace(spec.parity, chaos_envelope=False,
-                                             proof_seeds=1))
+        parity = submit_parity(
+            engine, spec, reweighed, data, weights, dataset, network, schedule,
+            # The weighted batches are what is new here: one seed shows them.
+            settings=dataclasses.replace(spec.parity, chaos_envelope=False, proof_seeds=1))()
         section["parity"] = {key: parity[key] for key in
                              ("verdict", "proof", "accuracy", "prediction_agreement")}
     return section

@@ -1,39 +1,46 @@
-"""Training progress on the terminal: per framework, seed and epoch; silent when piped."""
+"""Progress on the terminal: one bar per stage of the run's tasks; silent when piped."""
 
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
-from twinaudit.frameworks.schedule import EpochRecord
-from twinaudit.spec import AuditSpec
+
+class TaskProgress:
+    """A rich bar per stage ("training 7/12"), growing as tasks are submitted and moving as
+    they finish; what :class:`twinaudit.engine.Engine` reports to."""
+
+    def __init__(self, bars: Any):
+        self._bars = bars
+        self._tasks: dict[str, Any] = {}
+        # The Dask engine reports finished tasks from its client's thread.
+        self._lock = threading.Lock()
+
+    def add(self, stage: str) -> None:
+        with self._lock:
+            if stage not in self._tasks:
+                self._tasks[stage] = self._bars.add_task(stage, total=0)
+            task = self._tasks[stage]
+            self._bars.update(task, total=self._bars.tasks[task].total + 1)
+
+    def advance(self, stage: str) -> None:
+        with self._lock:
+            self._bars.update(self._tasks[stage], advance=1)
 
 
 @contextmanager
-def training_progress(spec: AuditSpec, *, enabled: bool = True) -> Iterator:
-    """Yield a progress callback for :func:`twinaudit.pipeline.train_twins`, or None.
-
-    Stays quiet when stderr is not a terminal (CI logs, pipes) or when disabled (--quiet).
-    """
+def task_progress(*, enabled: bool = True) -> Iterator[TaskProgress | None]:
+    """Yield the run's progress display, or None when stderr is not a terminal (CI logs,
+    pipes) or when disabled (``--quiet``)."""
     if not enabled or not sys.stderr.isatty():
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    training = spec.training
-    # Reweighing trains every twin a second time, with the mitigation weights.
-    rounds = 2 if spec.audits.mitigation and spec.mitigation.reweighing else 1
-    total = rounds * len(training.seeds) * len(training.frameworks) * training.epochs
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("training", total=total)
-
-        def update(framework: str, seed: int, record: EpochRecord) -> None:
-            loss = (f" · val loss {record.validation_loss:.4f}"
-                    if record.validation_loss is not None else "")
-            bar.update(task, advance=1, description=(
-                f"{framework} seed {seed} epoch {record.epoch + 1}/{training.epochs}{loss}"))
-
-        yield update
+    with Progress(TextColumn("{task.description:<12}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bars:
+        yield TaskProgress(bars)

@@ -10,11 +10,7 @@ import pytest
 
 from twinaudit.frameworks.cache import cache_key, fingerprint
 
-from helpers import write_small_audit
-
-# Figures that differ between two runs whatever the cache does.
-RUN_SPECIFIC = {"run_seconds", "environment", "audit", "cache", "command", "samples_s",
-                "seconds", "train_seconds_total"}
+from helpers import without_run_specifics, write_small_audit
 
 
 def _run(audit, tmp_path, **options):
@@ -39,15 +35,6 @@ def _statuses(results) -> dict:
     for twin in results.get("mitigation", {}).get("reweighing", {}).get("twins", []):
         found[("reweighed", twin["framework"], twin["seed"])] = twin["cache"]
     return found
-
-
-def _without_run_specifics(node):
-    if isinstance(node, dict):
-        return {key: _without_run_specifics(value) for key, value in node.items()
-                if key not in RUN_SPECIFIC}
-    if isinstance(node, list):
-        return [_without_run_specifics(value) for value in node]
-    return node
 
 
 def test_the_key_changes_with_every_input_and_only_with_them():
@@ -118,7 +105,7 @@ def test_a_rerun_loads_every_twin_and_reports_the_same_numbers(tmp_path):
     assert len(_statuses(cold)) == 8  # 2 frameworks x 2 seeds, unweighted and reweighed
     warm = _run(audit, tmp_path)
     assert set(_statuses(warm).values()) == {"hit"}
-    assert _without_run_specifics(warm) == _without_run_specifics(cold)
+    assert without_run_specifics(warm) == without_run_specifics(cold)
     report = (tmp_path / "out" / "report.html").read_text()
     assert report.count("loaded (trained in an earlier run)") == 4  # the twin table's rows
     # The entries a run used are what the models folder keeps: 8 twins, 2 files each.

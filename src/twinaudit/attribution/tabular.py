@@ -32,6 +32,8 @@ from twinaudit.attribution.methods import (
     run_method,
 )
 from twinaudit.attribution.torch_bridge import tabular_captum_attributions
+from twinaudit.engine import Engine, InProcess
+from twinaudit.frameworks import limited
 
 if TYPE_CHECKING:
     from twinaudit.data import Dataset
@@ -60,6 +62,8 @@ def attribution_audit(
     n_metric_rows: int = 100,
     top_k: int = 10,
     random_state: int = 0,
+    engine: Engine | None = None,
+    threads: int = 0,
 ) -> dict:
     """Attribute the log-odds of class 1 of every twin with every method; compare the twins.
 
@@ -93,6 +97,10 @@ def attribution_audit(
         Features listed per twin and compared in the top-k overlap.
     random_state : int
         Seeds the row sample, the background sample and every explainer's draws.
+    engine : Engine, optional
+        Runs each method on each twin as one task (default: in this process, in turn).
+    threads : int
+        The frameworks' intra-op thread limit inside each task (0: as they are).
 
     Returns
     -------
@@ -127,9 +135,18 @@ def attribution_audit(
         sensitive_columns = list(groups.columns)
     sensitive_columns, proxy_columns = list(sensitive_columns), list(proxy_columns)
 
+    engine = engine or InProcess()
+    shared_settings = engine.share(settings)
+    shared_twins = {key: engine.share(twin) for key, twin in twins.items()}
+    # Every (method, twin) is submitted before any is collected: the engine runs them side by
+    # side; each is seeded by the settings alone, so the order does not matter.
+    pending = {method: {key: engine.submit("attribution", limited, (key[0],), threads,
+                                           run_method, method, twin, shared_settings)
+                        for key, twin in shared_twins.items()}
+               for method in methods}
     results = {}
     for method in methods:
-        outcomes = {key: run_method(method, twin, settings) for key, twin in twins.items()}
+        outcomes = {key: outcome() for key, outcome in pending[method].items()}
         results[method] = _method_result(
             outcomes, feature_names, groups, sensitive_columns=sensitive_columns,
             proxy_columns=proxy_columns, top_k=top_k,

@@ -21,10 +21,22 @@ from twinaudit.audits.chaos import chaos_envelope, divergence
 from twinaudit.audits.equivalence import margin_for
 from twinaudit.audits.proof import prove, summarise
 from twinaudit.audits.seed_noise import compare_frameworks
-from twinaudit.frameworks import Twin
+from twinaudit.frameworks import Twin, thread_limit
 from twinaudit.frameworks.schedule import Schedule
+from twinaudit.frameworks.training import TrainingData
 from twinaudit.nets import Network
 from twinaudit.spec import ParitySection
+
+
+def parity_task(twins: dict[tuple[str, int], Twin], data: TrainingData,
+                sample_weight: np.ndarray | None, test: tuple[np.ndarray, np.ndarray], *,
+                frameworks: tuple[str, str], threads: int, **settings: Any) -> dict:
+    """:func:`parity_audit` as the engine runs it: from the shared training data, under the
+    run's thread limit."""
+    with thread_limit(frameworks, threads):
+        return parity_audit(twins, train=(data.X, data.y, sample_weight),
+                            validation=(data.X_validation, data.y_validation), test=test,
+                            frameworks=frameworks, **settings)
 
 
 def parity_audit(twins: dict[tuple[str, int], Twin], *, network: Network, schedule: Schedule,

@@ -9,16 +9,19 @@ the same small interface (:class:`~twinaudit.frameworks.base.Twin`).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from twinaudit.errors import InputError
 from twinaudit.frameworks.base import Twin, read_sidecar
 from twinaudit.vocabulary import FRAMEWORK_CLASSES, FRAMEWORKS
 
-__all__ = ["FRAMEWORKS", "Twin", "environment", "load_twin", "thread_limit", "twin_class"]
+__all__ = ["FRAMEWORKS", "Twin", "environment", "limited", "load_twin", "thread_limit",
+           "twin_class"]
+
+T = TypeVar("T")
 
 
 def twin_class(framework: str) -> type[Twin]:
@@ -47,6 +50,14 @@ def thread_limit(frameworks: Iterable[str], threads: int) -> Iterator[None]:
         for framework in frameworks:
             stack.enter_context(twin_class(framework).thread_limit(threads))
         yield
+
+
+def limited(frameworks: tuple[str, ...], threads: int, function: Callable[..., T],
+            *args: Any) -> T:
+    """``function(*args)`` under :func:`thread_limit`: how a task that runs a framework is
+    submitted to the engine, so the limit holds in whichever process runs it."""
+    with thread_limit(frameworks, threads):
+        return function(*args)
 
 
 def environment(frameworks: Iterable[str]) -> dict[str, Any]:

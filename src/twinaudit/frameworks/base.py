@@ -182,6 +182,26 @@ class Twin(BaseEstimator):
         correct = (self.predict(X) == np.asarray(y)).astype(np.float64)
         return float(np.average(correct, weights=sample_weight))
 
+    # -- pickling: a twin travels to and from the engine's workers as plain data -----------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The parameters, the history and the weights (canonical numpy layout); never the
+        framework's own model or optimizer objects, which need not pickle (Keras models,
+        compiled functions) and would pin a worker's framework state to the twin. An
+        optimizer's moments are not kept: a pickled twin is for predicting and explaining."""
+        state = {name: value for name, value in vars(self).items()
+                 if name in ("network", "schedule", "random_state", "precision", "history_")}
+        if hasattr(self, "n_features_in_"):  # initialised: it has weights to carry
+            state["weights_"] = self.get_weights()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        weights = state.pop("weights_", None)
+        self.__dict__.update(state)
+        if weights is not None:
+            self.initialize(weights)
+
     def __sklearn_tags__(self):
         # The estimator type follows the task: a classifier only when it predicts classes, so
         # scikit-learn's is_classifier(autoencoder twin) is False.

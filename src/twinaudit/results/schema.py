@@ -57,6 +57,7 @@ SECTION_TABLE: dict[str, tuple[bool, str]] = {
     "attribution": (False, "attributions, twin agreement, the fairness link"),
     "benchmarks": (False, "speed and accuracy rows written by twinaudit bench"),
     "outputs": (True, "the file names of the predictions and the report"),
+    "execution": (False, "where the run's tasks ran: in-process, local or remote Dask"),
     "run_seconds": (True, "wall time of the run"),
 }
 SECTIONS: tuple[str, ...] = tuple(SECTION_TABLE)
@@ -524,6 +525,10 @@ def section_schemas() -> dict[str, Schema]:
         "attribution": attribution_schema(),
         "benchmarks": benchmarks_schema(),
         "outputs": outputs_schema(),
+        "execution": obj(required={"kind": {"enum": ["in_process", "local_cluster",
+                                                      "cluster"]},
+                                   "workers": integer(0)},
+                         optional={"scheduler": string()}),
         "run_seconds": figure(),
     }
 

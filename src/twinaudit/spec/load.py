@@ -203,6 +203,12 @@ def _coerce(value: Any, expected: Any, where: str) -> Any:
     return value
 
 
+def is_scheduler_address(address: str) -> bool:
+    """``protocol://host[:port]`` with a protocol Dask's comms speak."""
+    protocol, _, rest = address.partition("://")
+    return protocol in ("tcp", "tls", "ws", "wss", "inproc") and bool(rest.strip("/:"))
+
+
 def _check_values(spec: AuditSpec) -> None:
     where = str(spec.source)
 
@@ -236,6 +242,11 @@ def _check_values(spec: AuditSpec) -> None:
         require(family in EQUIVALENCE_MARGINS, "parity.margins",
                 f"metric families among {', '.join(EQUIVALENCE_MARGINS)}", family)
         require(0 < margin <= 1e6, f"parity.margins.{family}", "a margin in (0, 1e6]", margin)
+    require(spec.execution.workers >= -1, "execution.workers",
+            "-1 (one per core), 0 (in-process) or a number of workers", spec.execution.workers)
+    require(not spec.execution.scheduler or is_scheduler_address(spec.execution.scheduler),
+            "execution.scheduler", "a scheduler address such as tcp://host:8786",
+            spec.execution.scheduler)
     require(0 < spec.parity.alpha < 0.5, "parity.alpha", "a number in (0, 0.5)",
             spec.parity.alpha)
     require(1 <= spec.parity.proof_seeds <= MAX_SEEDS, "parity.proof_seeds",

@@ -265,6 +265,17 @@ class BenchmarksSection:
 
 
 @dataclass(frozen=True)
+class ExecutionSection:
+    """[execution]: where the run's tasks execute (``--workers`` and ``--scheduler`` win)."""
+
+    #: Local worker processes, one thread each: -1 is one per core, 0 runs every task in the
+    #: run's own process (the sequential reference, no Dask).
+    workers: int = -1
+    #: An existing Dask cluster's scheduler address (``tcp://host:8786``); empty: local.
+    scheduler: str = ""
+
+
+@dataclass(frozen=True)
 class AuditSpec:
     """A validated audit definition.
 
@@ -286,6 +297,7 @@ class AuditSpec:
     parity: ParitySection = field(default_factory=ParitySection)
     benchmarks: BenchmarksSection = field(default_factory=BenchmarksSection)
     model_card: ModelCardSection = field(default_factory=ModelCardSection)
+    execution: ExecutionSection = field(default_factory=ExecutionSection)
 
     @property
     def group_sets(self) -> list[list[str]]:
@@ -352,6 +364,7 @@ SECTIONS: dict[str, type] = {
     "parity": ParitySection,
     "benchmarks": BenchmarksSection,
     "model_card": ModelCardSection,
+    "execution": ExecutionSection,
 }
 
 
