@@ -6,6 +6,7 @@ Test modules import from here, never from each other or from conftest.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -360,3 +361,29 @@ def prediction_rows(min_rows: int, max_rows: int, groups: str, *more):
                          per_row(st.sampled_from(groups)), per_row(st.floats(0, 1)), *extras)
 
     return st.integers(min_value=min_rows, max_value=max_rows).flatmap(of_size)
+
+
+def numeric_differences(rows, counts, path=""):
+    """Every value of two audits (a row audit and a count audit) that differs beyond float
+    rounding, as (path, one, other); and the ROC AUCs' differences (binned in the counts)."""
+    found, auc = [], []
+    if isinstance(rows, dict):
+        assert rows.keys() == counts.keys(), path
+        for key in rows:
+            more, more_auc = numeric_differences(rows[key], counts[key], f"{path}.{key}")
+            found += more
+            auc += more_auc
+    elif isinstance(rows, list):
+        assert len(rows) == len(counts), path
+        for index, (first, second) in enumerate(zip(rows, counts, strict=True)):
+            more, more_auc = numeric_differences(first, second, f"{path}[{index}]")
+            found += more
+            auc += more_auc
+    elif isinstance(rows, float) and isinstance(counts, float):
+        if path.endswith("roc_auc"):
+            auc.append(abs(rows - counts))
+        elif not math.isclose(rows, counts, rel_tol=1e-9, abs_tol=1e-12):
+            found.append((path, rows, counts))
+    elif rows != counts:
+        found.append((path, rows, counts))
+    return found, auc

@@ -25,7 +25,12 @@ from twinaudit.audits.parity import parity_task
 from twinaudit.data import Dataset, Split, load_dataset
 from twinaudit.engine import Collect, Engine, Execution, InProcess, Progress, open_engine
 from twinaudit.errors import TwinauditError
-from twinaudit.fairness.by_twin import audit_settings, before_after, fairness_by_twin
+from twinaudit.fairness.by_twin import (
+    audit_settings,
+    before_after,
+    fairness_by_twin,
+    fairness_of_counts,
+)
 from twinaudit.fairness.mitigation import (
     Constraint,
     check_thresholds_possible,
@@ -172,7 +177,8 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
     started = time.perf_counter()
     output_dir = Path(output_dir or spec.output_dir)
     if spec.data.dataset == "predictions":
-        return _prediction_table_run(spec, output_dir, command=command, started=started)
+        return _prediction_table_run(spec, output_dir, command=command, started=started,
+                                     run=run or Execution(0), progress=progress)
     models_dir = Path(models_dir or spec.models_dir)
     dataset = load_dataset(spec)
     check_groups(spec, dataset)
@@ -195,44 +201,74 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
 
 
 def _prediction_table_run(spec: AuditSpec, output_dir: Path, *, command: str | None,
-                          started: float) -> RunOutcome:
+                          started: float, run: Execution,
+                          progress: Progress | None) -> RunOutcome:
     """``[data] dataset = "predictions"``: the fairness audit of predictions made elsewhere.
 
     Nothing is trained and no framework is imported; the one "model" is the table's. The
     outputs are those of a run (results.json, predictions.parquet, report.html), so compare
-    and gate read them as they read any run.
+    and gate read them as they read any run. A partitioned table (a folder or a glob of
+    parquet files, :mod:`twinaudit.data.partitioned`) is read as counts on the engine, and
+    its summed count table is written as ``counts.parquet`` in place of the rows.
     """
-    from twinaudit.data.predictions import MODEL, load_predictions
+    from twinaudit.data.partitioned import is_partitioned
+    from twinaudit.data.predictions import MODEL
 
-    table = load_predictions(spec)
-    frame = table.frame.assign(variant="baseline", framework=MODEL, seed=0)
-    results: dict[str, Any] = {
-        **_header(spec, command, frameworks=[], seeds=[]),
-        "data": table.summary,
-        "outputs": {"predictions": "predictions.parquet", "report": "report.html"},
-    }
+    results: dict[str, Any] = _header(spec, command, frameworks=[], seeds=[])
+    fairness: dict[str, Any] = {}
+    if is_partitioned(spec.resolve(spec.data.path)):
+        from twinaudit.data.partitioned import (
+            check_partitioned,
+            count_predictions,
+            partition_files,
+        )
+
+        # The footers are checked before any engine starts.
+        check_partitioned(spec, partition_files(spec.resolve(spec.data.path)))
+        with open_engine(run, progress) as engine:
+            counted = count_predictions(spec, engine)
+            results["execution"] = engine.describe()
+        favourable, written, name = counted.favourable_label, counted.table, COUNTS_FILE
+        results["data"] = counted.summary
+        if spec.audits.fairness:
+            fairness = fairness_of_counts(counted, spec, MODEL)
+    else:
+        from twinaudit.data.predictions import load_predictions
+
+        table = load_predictions(spec)
+        written = table.frame.assign(variant="baseline", framework=MODEL, seed=0)
+        favourable, name = table.favourable_label, "predictions.parquet"
+        results["data"] = table.summary
+        if spec.audits.fairness:
+            fairness = fairness_by_twin(written, spec, table.has_scores,
+                                        favourable=favourable)
+    results["outputs"] = {"counts" if name == COUNTS_FILE else "predictions": name,
+                          "report": "report.html"}
     if spec.audits.fairness:
         results["fairness"] = {
-            "settings": {**audit_settings(spec, favourable=table.favourable_label),
-                         "threshold": spec.data.threshold},
-            **fairness_by_twin(frame, spec, table.has_scores,
-                               favourable=table.favourable_label)}
+            "settings": {**audit_settings(spec, favourable=favourable),
+                         "threshold": spec.data.threshold}, **fairness}
         flag_run({"baseline": results["fairness"]}, spec.fairness.multiplicity,
                  1 - spec.fairness.confidence)
     with OutputSet({output_dir: OUTPUT_FILES}) as outputs:
         results["run_seconds"] = time.perf_counter() - started
-        _write_outputs(outputs.staging(output_dir), results, [frame])
+        _write_outputs(outputs.staging(output_dir), results, [written], table_name=name)
         outputs.commit()
-    return RunOutcome(output_dir / "results.json", output_dir / "predictions.parquet",
+    return RunOutcome(output_dir / "results.json", output_dir / name,
                       output_dir / "report.html", results)
 
 
-def _write_outputs(staged: Path, results: dict, predictions: list[pd.DataFrame]) -> None:
+#: What a partitioned prediction-table run writes in place of its rows: the summed counts.
+COUNTS_FILE = "counts.parquet"
+
+
+def _write_outputs(staged: Path, results: dict, predictions: list[pd.DataFrame], *,
+                   table_name: str = "predictions.parquet") -> None:
     from twinaudit.report import render_report
 
     buffer = io.BytesIO()
     pd.concat(predictions, ignore_index=True).to_parquet(buffer, index=False)
-    write_atomic(staged / "predictions.parquet", buffer.getvalue())
+    write_atomic(staged / table_name, buffer.getvalue())
     write_atomic(staged / "report.html", render_report(results))
     write_results(staged / "results.json", results)
 
@@ -255,8 +291,8 @@ def _header(spec: AuditSpec, command: str | None, *, frameworks: list[str],
 
 
 #: What a run (and the commands that add to its folder) write into its output folder.
-OUTPUT_FILES = ("results.json", "predictions.parquet", "report.html", "benchmarks-*.json",
-                "gate-*", "*.xml", "*.md", ".benchmarks")
+OUTPUT_FILES = ("results.json", "predictions.parquet", "counts.parquet", "report.html",
+                "benchmarks-*.json", "gate-*", "*.xml", "*.md", ".benchmarks")
 
 
 def checkpoint_files() -> tuple[str, ...]:

@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -83,6 +84,37 @@ def test_two_local_workers_give_bit_identical_results(audit, in_process, tmp_pat
     assert results["execution"] == {"kind": "local_cluster", "workers": 2}
     assert comparable(results) == comparable(in_process[0])
     pd.testing.assert_frame_equal(predictions, in_process[1], check_exact=True)
+
+
+def test_a_partitioned_table_counts_the_same_on_two_workers(tmp_path):
+    """The counting tree of a partitioned prediction table (twinaudit.data.partitioned) on a
+    local cluster: the same results and count table as in-process."""
+    random = np.random.default_rng(2)
+    rows = 60_000
+    table = pd.DataFrame({"label": random.integers(0, 2, rows),
+                          "score": random.random(rows),
+                          "group": random.choice(["a", "b", "c"], rows)})
+    (tmp_path / "parts").mkdir()
+    for index, part in enumerate(np.array_split(np.arange(rows), 12)):
+        table.iloc[part].to_parquet(tmp_path / "parts" / f"{index:02d}.parquet")
+    audit = tmp_path / "parts.toml"
+    audit.write_text('[audit]\nname = "parts"\n[data]\ndataset = "predictions"\n'
+                     'path = "parts"\nlabel = "label"\npositive = "1"\nscore = "score"\n'
+                     'sensitive_features = ["group"]\n[fairness]\nn_resamples = 200\n')
+    found = {}
+    for workers in ("0", "2"):
+        out = tmp_path / workers
+        completed = subprocess.run(
+            [sys.executable, "-m", "twinaudit.cli", "run", str(audit), "--quiet",
+             "--workers", workers, "--output-dir", str(out)], capture_output=True,
+            text=True, timeout=TIMEOUT, env=_environment(), cwd=tmp_path)
+        assert completed.returncode == 0, completed.stderr[-3000:]
+        found[workers] = (json.loads((out / "results.json").read_text()),
+                          pd.read_parquet(out / "counts.parquet"))
+    assert found["2"][0]["execution"] == {"kind": "local_cluster", "workers": 2}
+    assert comparable(found["0"][0]) == comparable(found["2"][0])
+    pd.testing.assert_frame_equal(found["0"][1], found["2"][1], check_exact=True)
+    assert found["0"][1]["rows"].sum() == rows
 
 
 def _free_port() -> int:

@@ -10,6 +10,7 @@ straight to the fairness audit: nothing is trained and no framework is imported.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -84,17 +85,37 @@ def load_predictions(spec: AuditSpec) -> PredictionTable:
         table["y_pred"] = (scores >= data.threshold).astype(np.int64)
     table = pd.concat([table, groups], axis=1)
 
-    y = table["y_true"].to_numpy()
-    summary: dict[str, Any] = {
-        "name": path.stem, "label": data.label, "positive_label": data.positive,
+    summary = table_summary(spec, outcome, table["y_true"].to_numpy(), table)
+    if data.filters:
+        summary.update(filters=[dict(entry) for entry in data.filters],
+                       rows_before_filters=rows_read, rows_after_filters=len(table))
+    return PredictionTable(table, outcome.favourable_label, summary)
+
+
+def table_summary(spec: AuditSpec, outcome: Any, y: np.ndarray, groups: pd.DataFrame,
+                  rows: np.ndarray | None = None) -> dict[str, Any]:
+    """The ``data`` section of a prediction-table run: ``y`` and ``groups`` per row, or per
+    counted unit standing for ``rows`` rows each (a partitioned table's count table)."""
+    data = spec.data
+    if rows is None:
+        n_rows, positive = len(y), float(y.mean())
+        majority = float(np.bincount(y).max() / len(y))
+        tables = {column: group_table(groups[column], y) for column in data.sensitive_features}
+    else:
+        n_rows = int(rows.sum())
+        positive = float((rows * y).sum() / n_rows)
+        majority = float(np.bincount(y, weights=rows).max() / n_rows)
+        tables = {column: _counted_group_table(groups[column], y, rows)
+                  for column in data.sensitive_features}
+    return {
+        "name": Path(data.path).stem, "label": data.label, "positive_label": data.positive,
         "favourable_label": outcome.favourable_label, **outcome.info,
-        "rows": {"test": len(table)},
-        "positive_rate": {"test": float(y.mean())},
-        "majority_class_rate": {"test": float(np.bincount(y).max() / len(y))},
+        "rows": {"test": n_rows},
+        "positive_rate": {"test": positive},
+        "majority_class_rate": {"test": majority},
         "sensitive_features": list(data.sensitive_features),
-        "groups": {column: {"test": group_table(table[column], y)}
-                   for column in data.sensitive_features},
-        "source": str(path),
+        "groups": {column: {"test": table} for column, table in tables.items()},
+        "source": str(spec.resolve(data.path)),
         "predictions": ({"column": data.prediction,
                          "predicted_positive": list(data.predicted_positive)}
                         if data.prediction else
@@ -102,10 +123,14 @@ def load_predictions(spec: AuditSpec) -> PredictionTable:
         "split": "every row of the prediction table (nothing is trained, so nothing is held "
                  "out)",
     }
-    if data.filters:
-        summary.update(filters=[dict(entry) for entry in data.filters],
-                       rows_before_filters=rows_read, rows_after_filters=len(table))
-    return PredictionTable(table, outcome.favourable_label, summary)
+
+
+def _counted_group_table(column: pd.Series, y: np.ndarray, rows: np.ndarray) -> dict:
+    frame = pd.DataFrame({"group": column.to_numpy(), "rows": rows, "positive": rows * y})
+    table = frame.groupby("group", sort=True)[["rows", "positive"]].sum()
+    return {str(group): {"count": int(row["rows"]),
+                         "base_rate": float(row["positive"] / row["rows"])}
+            for group, row in table.iterrows()}
 
 
 def _predicted_positive(path: Any, column: pd.Series, name: str,

@@ -104,6 +104,9 @@ class DaskEngine(Engine):
                                                                      pure=False))
         return self._shared[id(value)][1]
 
+    def compute(self, graph: Any) -> Any:
+        return self.client.compute(graph).result()
+
     def describe(self) -> dict[str, Any]:
         description: dict[str, Any] = {"kind": self.run.kind, "workers": self.run.workers}
         if self.run.scheduler:

@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 import numpy as np
 import pandas as pd
@@ -303,12 +303,54 @@ def _privileged_values(
 # The audit
 
 
+class PredictionSource(Protocol):
+    """What the audit reads of the predictions: one implementation per data layout.
+
+    A *unit* is what ``Grouping.codes`` indexes: a row for :class:`RowPredictions`, a cell of
+    counted rows for :class:`twinaudit.fairness.partitioned.CountTable`.
+    """
+
+    @property
+    def has_scores(self) -> bool: ...
+
+    @property
+    def weighted(self) -> bool: ...
+
+    def sums(self, grouping: Grouping) -> CellSums: ...
+
+    def resample(self, grouping: Grouping, n_resamples: int,
+                 random: np.random.Generator) -> CellSums: ...
+
+    def roc_auc(self, grouping: Grouping) -> np.ndarray: ...
+
+    def histogram(self, grouping: Grouping) -> np.ndarray: ...
+
+
 @dataclass(frozen=True)
-class _Predictions:
+class RowPredictions:
+    """The predictions row by row, as arrays in memory."""
+
     y_true: np.ndarray
     y_pred: np.ndarray
     y_score: np.ndarray | None
     sample_weight: np.ndarray | None
+
+    @property
+    def has_scores(self) -> bool:
+        return self.y_score is not None
+
+    @property
+    def weighted(self) -> bool:
+        return self.sample_weight is not None
+
+    def roc_auc(self, grouping: Grouping) -> np.ndarray:
+        assert self.y_score is not None, "an AUC needs scores"
+        return group_roc_auc(grouping.codes, grouping.n_groups, self.y_true, self.y_score,
+                             self.sample_weight)
+
+    def histogram(self, grouping: Grouping) -> np.ndarray:
+        assert self.y_score is not None, "a histogram needs scores"
+        return group_score_histogram(grouping.codes, grouping.n_groups, self.y_score)
 
     def sums(self, grouping: Grouping) -> CellSums:
         return group_cell_sums(
@@ -418,19 +460,41 @@ def fairness_audit(
     n_rows = len(labels)
     if n_rows == 0:
         raise FairnessInputError("y_true is empty; expected at least one row")
-    predictions = _Predictions(
+    predictions = RowPredictions(
         labels, validate_binary("y_pred", y_pred, n_rows), validate_scores(y_score, n_rows),
         validate_weights(sample_weight, n_rows),
     )
+    return audit_predictions(
+        predictions, validate_sensitive_features(sensitive_features, n_rows), n_rows,
+        group_sets=group_sets, privileged=privileged, n_resamples=n_resamples,
+        confidence=confidence, random_state=random_state, favourable=favourable,
+        min_group_size=min_group_size, rate_interval=rate_interval)
+
+
+def audit_predictions(
+    predictions: PredictionSource,
+    frame: pd.DataFrame,
+    n_rows: int,
+    *,
+    group_sets: Sequence[Sequence[str] | str],
+    privileged: Mapping[str, Any] | None = None,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    random_state: RandomState = 0,
+    favourable: int = 1,
+    min_group_size: int = SMALL_GROUP_ROWS,
+    rate_interval: str = "wilson",
+) -> dict[str, Any]:
+    """:func:`fairness_audit` of any :class:`PredictionSource`; ``frame`` holds the sensitive
+    columns of each of its units, ``n_rows`` the rows they stand for."""
     n_resamples = _check_bootstrap_options(n_resamples, confidence)
     settings = _check_settings(confidence, favourable, min_group_size, rate_interval)
-    frame = validate_sensitive_features(sensitive_features, n_rows)
     set_columns = _group_set_columns(group_sets, frame)
     privileged_values = _privileged_values(privileged, frame)
 
     # One independent stream per group set, so a set's intervals depend on its position only.
     randoms = np.random.default_rng(random_state).spawn(len(set_columns) + 1)
-    everyone = Grouping(("all",), np.zeros(n_rows, np.intp), ("all",), ({},))
+    everyone = Grouping(("all",), np.zeros(len(frame), np.intp), ("all",), ({},))
     arrays = _metric_arrays(everyone, predictions, n_resamples, randoms[0], settings)
     results: dict[str, Any] = {}
     for columns, random in zip(set_columns, randoms[1:], strict=True):
@@ -442,7 +506,7 @@ def fairness_audit(
     return {
         "schema": SCHEMA,
         "n_rows": n_rows,
-        "weighted": predictions.sample_weight is not None,
+        "weighted": predictions.weighted,
         "n_resamples": n_resamples,
         "confidence": float(confidence),
         "random_state": random_state if isinstance(random_state, int) else None,
@@ -508,7 +572,7 @@ class _MetricArrays:
 
 
 def _metric_arrays(
-    grouping: Grouping, predictions: _Predictions, n_resamples: int,
+    grouping: Grouping, predictions: PredictionSource, n_resamples: int,
     random: np.random.Generator, settings: _Settings,
 ) -> _MetricArrays:
     sums = predictions.sums(grouping)
@@ -519,10 +583,8 @@ def _metric_arrays(
                                   favourable)
     jackknife, jackknife_rows = leave_one_out(sums)
     roc_auc = histogram = None
-    if predictions.y_score is not None:
-        roc_auc = group_roc_auc(grouping.codes, grouping.n_groups, predictions.y_true,
-                                predictions.y_score, predictions.sample_weight)
-        histogram = group_score_histogram(grouping.codes, grouping.n_groups, predictions.y_score)
+    if predictions.has_scores:
+        roc_auc, histogram = predictions.roc_auc(grouping), predictions.histogram(grouping)
     return _MetricArrays(sums, group_metrics(sums, favourable), resampled,
                          group_metrics(jackknife, favourable), jackknife_rows, roc_auc,
                          histogram)

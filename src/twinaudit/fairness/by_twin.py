@@ -8,13 +8,21 @@ anyone can recompute every figure from that file.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from twinaudit.fairness.audit import DISPARITIES, fairness_audit, summarise_across_seeds
+from twinaudit.fairness.audit import (
+    DISPARITIES,
+    audit_predictions,
+    fairness_audit,
+    summarise_across_seeds,
+)
 from twinaudit.spec import AuditSpec
+
+if TYPE_CHECKING:
+    from twinaudit.data.partitioned import CountedPredictions
 
 
 def audit_settings(spec: AuditSpec, *, favourable: int = 1) -> dict[str, Any]:
@@ -61,13 +69,7 @@ def fairness_by_twin(predictions: pd.DataFrame, spec: AuditSpec, calibrated: boo
         audit = fairness_audit(
             rows["y_true"].to_numpy(), rows["y_pred"].to_numpy(),
             rows["score"].to_numpy() if calibrated else None,
-            rows[columns].reset_index(drop=True),
-            group_sets=spec.group_sets, privileged=spec.fairness.privileged or None,
-            n_resamples=spec.fairness.n_resamples, confidence=spec.fairness.confidence,
-            random_state=spec.fairness.bootstrap_seed, favourable=favourable,
-            min_group_size=spec.fairness.min_group_size,
-            rate_interval=spec.fairness.rate_interval,
-        )
+            rows[columns].reset_index(drop=True), **_audit_options(spec, favourable))
         twins.setdefault(framework, {})[str(seed)] = audit
         runs.append({"framework": framework, "seed": int(seed), "audit": audit})
     result: dict[str, Any] = {"twins": twins}
@@ -78,6 +80,23 @@ def fairness_by_twin(predictions: pd.DataFrame, spec: AuditSpec, calibrated: boo
             runs, frameworks=pair, margins=spec.parity.margins_with_defaults,
             alpha=spec.parity.alpha)
     return result
+
+
+def fairness_of_counts(counted: CountedPredictions, spec: AuditSpec, model: str) -> dict[str, Any]:
+    """:func:`fairness_by_twin`'s layout for one counted prediction table (one model, seed 0):
+    the same audit, from counts (:mod:`twinaudit.fairness.partitioned`)."""
+    audit = audit_predictions(counted.counts, counted.groups, counted.n_rows,
+                              **_audit_options(spec, counted.favourable_label))
+    return {"twins": {model: {"0": audit}}}
+
+
+def _audit_options(spec: AuditSpec, favourable: int) -> dict[str, Any]:
+    """The spec's fairness settings as the audit's keyword arguments."""
+    return {"group_sets": spec.group_sets, "privileged": spec.fairness.privileged or None,
+            "n_resamples": spec.fairness.n_resamples, "confidence": spec.fairness.confidence,
+            "random_state": spec.fairness.bootstrap_seed, "favourable": favourable,
+            "min_group_size": spec.fairness.min_group_size,
+            "rate_interval": spec.fairness.rate_interval}
 
 
 def before_after(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:

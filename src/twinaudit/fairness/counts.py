@@ -364,24 +364,65 @@ def stratified_bootstrap(
     CellSums
         Arrays of shape ``(n_resamples, n_groups, n_bins, 2, 2)``.
     """
-    random = np.random.default_rng(random_state)
     index = _cell_index(group_codes, y_true, y_pred, y_score, n_bins)
-    shape = (n_resamples, n_groups, n_bins, 2, 2)
-    rows = np.bincount(index, minlength=int(np.prod(shape[1:]))).reshape(n_groups, -1)
-    group_rows = rows.sum(axis=1)
-    shares = rows / np.maximum(group_rows, 1)[:, None]
-    drawn = random.multinomial(group_rows, shares, size=(n_resamples, n_groups))  # (R, G, C)
-
+    rows = np.bincount(index, minlength=n_groups * n_bins * 4).reshape(n_groups, -1)
     # The within-cell sums to draw given the counts: weights (if they vary), weight × score.
     within: list[np.ndarray] = []
     if sample_weight is not None:
         within.append(sample_weight)
     if y_score is not None:
         within.append(y_score if sample_weight is None else sample_weight * y_score)
-    sums = _moment_matched_sums(drawn, index, rows, within, random)
-    weight = drawn.astype(float) if sample_weight is None else np.maximum(sums.pop(0), 0.0)
+
+    def cell_mean(per_row: np.ndarray) -> np.ndarray:
+        totals = np.bincount(index, weights=per_row, minlength=rows.size).reshape(rows.shape)
+        return np.divide(totals, rows, out=np.zeros_like(totals), where=rows > 0)
+
+    moments = None
+    if within:
+        moments = (np.stack([cell_mean(value) for value in within], axis=-1),
+                   np.stack([np.stack([cell_mean(first * second) for second in within], -1)
+                             for first in within], -2))
+    return bootstrap_cells(rows, moments, weighted=sample_weight is not None,
+                           scored=y_score is not None, n_resamples=n_resamples,
+                           random_state=random_state, n_bins=n_bins)
+
+
+def bootstrap_cells(
+    rows: np.ndarray,
+    moments: tuple[np.ndarray, np.ndarray] | None,
+    *,
+    weighted: bool,
+    scored: bool,
+    n_resamples: int,
+    random_state: RandomState,
+    n_bins: int = N_CALIBRATION_BINS,
+) -> CellSums:
+    """The group-stratified bootstrap from cell counts alone (see :func:`stratified_bootstrap`).
+
+    Parameters
+    ----------
+    rows : numpy.ndarray
+        Rows per cell, shape ``(n_groups, n_bins × 4)``.
+    moments : (numpy.ndarray, numpy.ndarray) or None
+        Per cell, the mean ``(n_groups, n_cells, m)`` and the second moments
+        ``(n_groups, n_cells, m, m)`` of the ``m`` values summed within a cell — the weight
+        when ``weighted``, then weight × score when ``scored`` — over the cell's rows; None
+        when neither.
+
+    This is all the bootstrap reads of the data, so a table too large to hold, reduced to its
+    cell counts and moments partition by partition, is resampled exactly as its rows would be
+    (:mod:`twinaudit.fairness.partitioned`).
+    """
+    random = np.random.default_rng(random_state)
+    n_groups = rows.shape[0]
+    shape = (n_resamples, n_groups, n_bins, 2, 2)
+    group_rows = rows.sum(axis=1)
+    shares = rows / np.maximum(group_rows, 1)[:, None]
+    drawn = random.multinomial(group_rows, shares, size=(n_resamples, n_groups))  # (R, G, C)
+    sums = [] if moments is None else _moment_matched_sums(drawn, *moments, random)
+    weight = drawn.astype(float) if not weighted else np.maximum(sums.pop(0), 0.0)
     weighted_score = None
-    if y_score is not None:
+    if scored:
         # A bin's mean score lies inside the bin, whatever the draw.
         lower = np.arange(n_bins).repeat(4) / n_bins
         weighted_score = np.clip(sums.pop(0), weight * lower, weight * (lower + 1 / n_bins))
@@ -391,40 +432,28 @@ def stratified_bootstrap(
 
 def _moment_matched_sums(
     counts: np.ndarray,
-    index: np.ndarray,
-    rows: np.ndarray,
-    values: list[np.ndarray],
+    means: np.ndarray,
+    second_moments: np.ndarray,
     random: np.random.Generator,
 ) -> list[np.ndarray]:
-    """Per cell, sums of ``counts`` rows drawn with replacement, one sum per array of values.
+    """Per cell, sums of ``counts`` rows drawn with replacement, one sum per value summed.
 
     Given ``k`` rows drawn from a cell, the vector of sums has mean ``k·mean`` and covariance
     ``k·cov`` of the cell's rows; it is drawn from the normal with exactly those moments, so
     the sums are correlated as the rows are (weights with weight × score).
 
-    Shapes: ``counts`` (R, G, C); ``rows`` (G, C); each of ``values`` (n_rows,); each returned
-    sum (R, G, C).
+    Shapes: ``counts`` (R, G, C); ``means`` (G, C, m); ``second_moments`` (G, C, m, m); each
+    returned sum (R, G, C).
     """
-    if not values:
-        return []
-
-    def cell_mean(per_row: np.ndarray) -> np.ndarray:
-        totals = np.bincount(index, weights=per_row, minlength=rows.size).reshape(rows.shape)
-        return np.divide(totals, rows, out=np.zeros_like(totals), where=rows > 0)
-
-    means = np.stack([cell_mean(value) for value in values], axis=-1)  # (G, C, m)
-    second_moments = np.stack(
-        [np.stack([cell_mean(first * second) for second in values], -1) for first in values], -2
-    )  # (G, C, m, m)
     covariance = second_moments - means[..., :, None] * means[..., None, :]
     # A square root of each cell's covariance, V·sqrt(Λ), that is fine when it is singular
     # (constant weights, a single row): those directions get no noise and stay exact.
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)
     root = eigenvectors * np.sqrt(np.clip(eigenvalues, 0.0, None))[..., None, :]
-    noise = random.standard_normal((*counts.shape, len(values)))  # (R, G, C, m)
+    noise = random.standard_normal((*counts.shape, means.shape[-1]))  # (R, G, C, m)
     spread = np.einsum("gcij,rgcj->rgci", root, noise)
     sums = counts[..., None] * means + np.sqrt(counts)[..., None] * spread
-    return [sums[..., column] for column in range(len(values))]
+    return [sums[..., column] for column in range(means.shape[-1])]
 
 
 def percentile_interval(

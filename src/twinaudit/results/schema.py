@@ -502,7 +502,7 @@ def benchmarks_schema() -> Schema:
 
 
 def outputs_schema() -> Schema:
-    return obj(optional={"predictions": string(), "report": string()})
+    return obj(optional={"predictions": string(), "counts": string(), "report": string()})
 
 
 def section_schemas() -> dict[str, Schema]:
