@@ -64,13 +64,14 @@ RUN_SPECIFIC = {"run_seconds", "environment", "audit", "cache", "command", "samp
                 "seconds", "train_seconds_total", "execution"}
 
 
-def without_run_specifics(node):
-    """A results document without :data:`RUN_SPECIFIC`, for comparing two runs."""
+def without_run_specifics(node, also: tuple[str, ...] = ()):
+    """A results document without :data:`RUN_SPECIFIC` (and the keys ``also`` names), for
+    comparing two runs."""
     if isinstance(node, dict):
-        return {key: without_run_specifics(value) for key, value in node.items()
-                if key not in RUN_SPECIFIC}
+        return {key: without_run_specifics(value, also) for key, value in node.items()
+                if key not in RUN_SPECIFIC and key not in also}
     if isinstance(node, list):
-        return [without_run_specifics(value) for value in node]
+        return [without_run_specifics(value, also) for value in node]
     return node
 
 

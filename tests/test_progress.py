@@ -1,6 +1,7 @@
 """Task progress: shown on a terminal, silent in pipes and with --quiet."""
 
 import io
+import re
 import sys
 
 from twinaudit.engine import InProcess
@@ -28,7 +29,9 @@ def test_on_a_terminal_each_stage_counts_its_tasks_as_they_finish(monkeypatch):
         engine.submit("training", abs, -2)
         engine.submit("attribution", abs, -3)
         assert first() == 1
+        progress.note("dask: 2 workers at tcp://h:8786; dashboard: http://h:8787/status")
         progress._bars.refresh()
-    shown = terminal.getvalue()
+    shown = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal.getvalue())  # no colours
     assert "training" in shown and "1/2" in shown
     assert "attribution" in shown and "0/1" in shown
+    assert "dashboard: http://h:8787/status" in shown

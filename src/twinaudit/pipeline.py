@@ -83,9 +83,10 @@ def submit_training(engine: Engine, spec: AuditSpec, data: TrainingData, network
             inputs = TrainingInputs(network, schedule, seed, framework, spec.training.threads,
                                     fingerprints, weights)
             cached = cache.load(classes[framework], inputs) if cache is not None else None
-            pending[(framework, seed)] = (inputs, _ready(cached) if cached else engine.submit(
+            pending[(framework, seed)] = (inputs, engine.submit(
                 "training", train_twin, framework, network, schedule, seed,
-                spec.training.threads, shared, shared_weights))
+                spec.training.threads, shared, shared_weights) if cached is None
+                else _ready(cached))
 
     def collect() -> dict[tuple[str, int], Twin]:
         twins = {}
@@ -223,10 +224,10 @@ def _prediction_table_run(spec: AuditSpec, output_dir: Path, *, command: str | N
             partition_files,
         )
 
-        # The footers are checked before any engine starts.
-        check_partitioned(spec, partition_files(spec.resolve(spec.data.path)))
+        files = partition_files(spec.resolve(spec.data.path))
+        check_partitioned(spec, files)  # each file's footer, before any engine starts
         with open_engine(run, progress) as engine:
-            counted = count_predictions(spec, engine)
+            counted = count_predictions(spec, files, engine)
             results["execution"] = engine.describe()
         favourable, written, name = counted.favourable_label, counted.table, COUNTS_FILE
         results["data"] = counted.summary

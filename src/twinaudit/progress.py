@@ -30,6 +30,9 @@ class TaskProgress:
         with self._lock:
             self._bars.update(self._tasks[stage], advance=1)
 
+    def note(self, text: str) -> None:
+        self._bars.console.print(text)
+
 
 @contextmanager
 def task_progress(*, enabled: bool = True) -> Iterator[TaskProgress | None]:

@@ -53,15 +53,7 @@ def run_audit(audit: Path, out: Path, *options: str) -> tuple[dict, pd.DataFrame
 
 
 def comparable(results: dict) -> dict:
-    def strip(node):
-        if isinstance(node, dict):
-            return {key: strip(value) for key, value in node.items()
-                    if key not in ALSO_RUN_SPECIFIC}
-        if isinstance(node, list):
-            return [strip(value) for value in node]
-        return node
-
-    return strip(without_run_specifics(results))
+    return without_run_specifics(results, also=ALSO_RUN_SPECIFIC)
 
 
 @pytest.fixture(scope="module")

@@ -24,9 +24,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from twinaudit.data.predictions import _predicted_positive, table_summary
-from twinaudit.data.source import SourceTable, column_list
-from twinaudit.data.tabular import check_groups_column, group_columns, label_outcome
+from twinaudit.data.predictions import (
+    checked_groups_and_label,
+    predicted_positive_rows,
+    table_summary,
+)
+from twinaudit.data.source import column_list
 from twinaudit.engine import Engine
 from twinaudit.errors import TwinauditError
 from twinaudit.fairness.partitioned import (
@@ -136,14 +139,13 @@ def _compatible(first: Any, other: Any) -> bool:
     return family(first) == family(other)
 
 
-def count_predictions(spec: AuditSpec, engine: Engine) -> CountedPredictions:
-    """Count a partitioned prediction table on the engine and check what the counts show."""
+def count_predictions(spec: AuditSpec, files: list[Path], engine: Engine) -> CountedPredictions:
+    """Count the partitions ``files`` (checked by :func:`check_partitioned`) on the engine,
+    and check what the counts show."""
     import dask
     import dask.dataframe as dd
 
-    data, where = spec.data, spec.resolve(spec.data.path)
-    files = partition_files(where)
-    check_partitioned(spec, files)
+    data = spec.data
     needed = list(dict.fromkeys([data.label, data.prediction or data.score,
                                  *data.sensitive_features]))
     frame = dd.read_parquet([str(file) for file in files], columns=needed)
@@ -175,16 +177,11 @@ def _checked(spec: AuditSpec, table: pd.DataFrame, files: list[Path]) -> Counted
                              "missing values (expected a prediction for every row)")
     # The intake's own checks, on the distinct values the counts keep.
     values = table.rename(columns={LABEL: data.label})
-    source = SourceTable(name=where.stem, train=values, test=None, label=data.label,
-                         positive=data.positive, numeric_columns=[], categorical_columns=[],
-                         origin=str(where))
-    for column in data.sensitive_features:
-        check_groups_column(source, column)
-    outcome = label_outcome(source, data)
-    groups = group_columns(values, source, data).reset_index(drop=True)
+    outcome, groups = checked_groups_and_label(where, values, data)
+    groups = groups.reset_index(drop=True)
     y_true = np.asarray(outcome.binary(values[data.label]), dtype=np.intp)
     if data.prediction:
-        y_pred = _predicted_positive(where, table[PREDICTION], data.prediction,
+        y_pred = predicted_positive_rows(where, table[PREDICTION], data.prediction,
                                      data.predicted_positive)
         counts = CountTable(y_true, np.asarray(y_pred, np.intp), rows)
     else:

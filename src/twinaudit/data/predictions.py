@@ -19,9 +19,9 @@ import pandas as pd
 from twinaudit.data.csv_table import filtered, read_table, unrepeated
 from twinaudit.data.dataset import group_table
 from twinaudit.data.source import SourceTable, column_list
-from twinaudit.data.tabular import check_groups_column, group_columns, label_outcome
+from twinaudit.data.tabular import LabelOutcome, check_groups_column, group_columns, label_outcome
 from twinaudit.errors import TwinauditError
-from twinaudit.spec import AuditSpec
+from twinaudit.spec import AuditSpec, DataSection
 
 #: The name the audited model goes by where twins have a framework's name.
 MODEL = "model"
@@ -66,18 +66,12 @@ def load_predictions(spec: AuditSpec) -> PredictionTable:
                 f"{path}: no column '{column}' (columns are: {column_list(frame.columns)})")
     rows_read = len(frame)
     frame = filtered(path, frame, data.filters)
-    source = SourceTable(name=path.stem, train=frame, test=None, label=data.label,
-                         positive=data.positive, numeric_columns=[], categorical_columns=[],
-                         origin=str(path))
-    for column in data.sensitive_features:
-        check_groups_column(source, column)
-    outcome = label_outcome(source, data)
-    groups = group_columns(frame, source, data)
+    outcome, groups = checked_groups_and_label(path, frame, data)
 
     table = pd.DataFrame({"row_id": np.arange(len(frame)),
                           "y_true": outcome.binary(frame[data.label])})
     if data.prediction:
-        table["y_pred"] = _predicted_positive(path, frame[data.prediction], data.prediction,
+        table["y_pred"] = predicted_positive_rows(path, frame[data.prediction], data.prediction,
                                               data.predicted_positive)
     else:
         scores = _scores(path, frame[data.score], data.score)
@@ -92,7 +86,20 @@ def load_predictions(spec: AuditSpec) -> PredictionTable:
     return PredictionTable(table, outcome.favourable_label, summary)
 
 
-def table_summary(spec: AuditSpec, outcome: Any, y: np.ndarray, groups: pd.DataFrame,
+def checked_groups_and_label(path: Path, frame: pd.DataFrame,
+                             data: DataSection) -> tuple[LabelOutcome, pd.DataFrame]:
+    """The sensitive columns' groups and the label's outcome, checked as the ``csv`` intake
+    checks them (two groups per column, the positive and favourable values present). Only
+    distinct values matter, so ``frame`` may hold rows or a count table's distinct keys."""
+    source = SourceTable(name=path.stem, train=frame, test=None, label=data.label,
+                         positive=data.positive, numeric_columns=[], categorical_columns=[],
+                         origin=str(path))
+    for column in data.sensitive_features:
+        check_groups_column(source, column)
+    return label_outcome(source, data), group_columns(frame, source, data)
+
+
+def table_summary(spec: AuditSpec, outcome: LabelOutcome, y: np.ndarray, groups: pd.DataFrame,
                   rows: np.ndarray | None = None) -> dict[str, Any]:
     """The ``data`` section of a prediction-table run: ``y`` and ``groups`` per row, or per
     counted unit standing for ``rows`` rows each (a partitioned table's count table)."""
@@ -133,7 +140,7 @@ def _counted_group_table(column: pd.Series, y: np.ndarray, rows: np.ndarray) -> 
             for group, row in table.iterrows()}
 
 
-def _predicted_positive(path: Any, column: pd.Series, name: str,
+def predicted_positive_rows(path: Any, column: pd.Series, name: str,
                         positive_values: list[str]) -> np.ndarray:
     if column.isna().any():
         row = int(np.argmax(column.isna().to_numpy())) + 1

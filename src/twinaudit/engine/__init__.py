@@ -108,6 +108,9 @@ class Progress(Protocol):
 
     def advance(self, stage: str) -> None: ...
 
+    def note(self, text: str) -> None:
+        """A line for the person watching (a cluster's dashboard address)."""
+
 
 class Engine(ABC):
     """Runs a run's tasks. Arguments and results must pickle (twins do, as plain data)."""
@@ -171,11 +174,11 @@ def open_engine(run: Execution, progress: Progress | None = None) -> Iterator[En
     stopped) on the way out."""
     if run.kind == "in_process":
         engine: Engine = InProcess()
+        engine.progress = progress
     else:
         from twinaudit.engine.cluster import DaskEngine
 
-        engine = DaskEngine(run)
-    engine.progress = progress
+        engine = DaskEngine(run, progress)
     try:
         yield engine
     finally:

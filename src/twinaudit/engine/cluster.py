@@ -20,7 +20,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from twinaudit.engine import Collect, Engine, Execution
+from twinaudit.engine import Collect, Engine, Execution, Progress
 from twinaudit.errors import InputError, TwinauditError
 
 T = TypeVar("T")
@@ -37,8 +37,9 @@ WORKER_ENVIRONMENT = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "
 class DaskEngine(Engine):
     """Tasks on a local cluster (started lazily) or on the cluster at ``run.scheduler``."""
 
-    def __init__(self, run: Execution):
+    def __init__(self, run: Execution, progress: Progress | None = None):
         self.run = run
+        self.progress = progress
         self._client: Any = None
         self._cluster: Any = None
         # id(value) -> (value, its future): a value shared twice is sent once.
@@ -60,6 +61,10 @@ class DaskEngine(Engine):
                         f"--scheduler {self.run.scheduler}: no Dask scheduler answered within "
                         f"{CONNECT_TIMEOUT} s ({type(error).__name__})") from None
                 _check_threads(self._client, self.run.scheduler)
+                if self.progress is not None:
+                    self.progress.note(f"dask: {len(self._client.scheduler_info()['workers'])} "
+                                       f"workers at {self.run.scheduler}; dashboard: "
+                                       f"{self._client.dashboard_link}")
             else:
                 self._cluster = LocalCluster(
                     n_workers=self.run.workers, threads_per_worker=1, processes=True,
@@ -113,13 +118,6 @@ class DaskEngine(Engine):
             description.update(scheduler=self.run.scheduler,
                                workers=len(self.client.scheduler_info()["workers"]))
         return description
-
-    @property
-    def dashboard(self) -> str | None:
-        """The cluster's dashboard address, when it serves one."""
-        if self._client is None:
-            return None
-        return self._client.dashboard_link if self.run.scheduler else None
 
     def close(self) -> None:
         if self._client is not None:
