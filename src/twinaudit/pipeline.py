@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,14 @@ from twinaudit.fairness.multiplicity import flag_run
 from twinaudit.families import Family, family_of
 from twinaudit.frameworks import Twin, thread_limit, twin_class
 from twinaudit.frameworks import environment as framework_environment
-from twinaudit.frameworks.cache import CACHE_FOLDER, OFF, TrainingInputs, TwinCache, fingerprint
+from twinaudit.frameworks.cache import (
+    CACHE_FOLDER,
+    OFF,
+    SectionCache,
+    TrainingInputs,
+    TwinCache,
+    fingerprint,
+)
 from twinaudit.frameworks.schedule import Schedule
 from twinaudit.frameworks.training import TrainingData, train_twin
 from twinaudit.nets import RECONSTRUCTION, Network, network_to_dict
@@ -50,6 +57,8 @@ from twinaudit.outputs import OutputSet
 from twinaudit.results import RESULTS_KIND, SCHEMA_VERSION, environment, write_atomic, write_results
 from twinaudit.spec import AuditSpec, ParitySection
 from twinaudit.vocabulary import FRAMEWORK_CLASSES
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -100,8 +109,9 @@ def submit_training(engine: Engine, spec: AuditSpec, data: TrainingData, network
     return collect
 
 
-def _ready(twin: Twin) -> Collect[Twin]:
-    return lambda: twin
+def _ready(value: T) -> Collect[T]:
+    """An already known result, as the engine's tasks give theirs."""
+    return lambda: value
 
 
 def train_twins(spec: AuditSpec, dataset: Dataset, network: Network, schedule: Schedule, *,
@@ -321,6 +331,9 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
 
     # Every twin is submitted now, the reweighed ones too: the engine trains them side by side.
     data = training_data(dataset)
+    sections = SectionCache(cache, spec.to_dict(), fingerprint(
+        *data, dataset.test.X, dataset.test.y, dataset.train.sensitive_features.to_numpy(str),
+        dataset.test.sensitive_features.to_numpy(str)))
     baseline = submit_training(engine, spec, data, network, schedule, cache=cache)
     if reweighing:
         reweighed_twins = submit_training(engine, spec, data, network, schedule,
@@ -349,7 +362,7 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
     if spec.audits.parity and pair is not None:
         # A task: it runs beside the fairness audit below, and is collected where it goes.
         parity = submit_parity(engine, spec, twins, data, None, dataset, network, schedule,
-                               settings=spec.parity)
+                               settings=spec.parity, sections=sections)
         results["parity"] = {}
     if spec.audits.fairness:
         favourable = dataset.favourable_label
@@ -374,7 +387,12 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
             confidence=spec.fairness.confidence, random_state=spec.fairness.bootstrap_seed,
             margin=spec.parity.margins_with_defaults["disparity"], alpha=spec.parity.alpha)
     if spec.audits.attribution:
-        results["attribution"] = run_attribution(spec, dataset, twins, family, engine)
+        key = sections.key("attribution", twins.values())
+        attribution = sections.load(key)
+        if attribution is None:
+            attribution = run_attribution(spec, dataset, twins, family, engine)
+            sections.store(key, attribution)
+        results["attribution"] = attribution
     if spec.audits.mitigation:
         mitigation: dict = {}
         if reweighing:
@@ -383,7 +401,7 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
                                                  threshold=spec.data.threshold))
             mitigation["reweighing"] = reweighing_section(
                 spec, dataset, weights, reweighed, predictions[-1], results, network, schedule,
-                family, engine, data)
+                family, engine, data, sections)
         if spec.mitigation.threshold_optimizer:
             predictions.append(threshold_optimized(twins, dataset, spec))
             mitigation["threshold_optimizer"] = {
@@ -412,14 +430,26 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
 
 def submit_parity(engine: Engine, spec: AuditSpec, twins: dict[tuple[str, int], Twin],
                   data: TrainingData, sample_weight: np.ndarray | None, dataset: Dataset,
-                  network: Network, schedule: Schedule, *,
-                  settings: ParitySection) -> Collect[dict]:
-    """The parity audit of a pair of twin sets, as one task of the engine."""
+                  network: Network, schedule: Schedule, *, settings: ParitySection,
+                  sections: SectionCache) -> Collect[dict]:
+    """The parity audit of a pair of twin sets, as one task of the engine (or read from the
+    section cache)."""
+    key = sections.key("parity", twins.values(), dataclasses.asdict(settings))
+    cached = sections.load(key)
+    if cached is not None:
+        return _ready(cached)
     pair = cast(tuple[str, str], tuple(spec.training.frameworks))  # parity runs on a pair
-    return engine.submit("parity", parity_task, twins, engine.share(data), sample_weight,
+    collect = engine.submit("parity", parity_task, twins, engine.share(data), sample_weight,
                          (dataset.test.X, dataset.test.y), frameworks=pair,
                          threads=spec.training.threads, network=network, schedule=schedule,
                          settings=settings)
+
+    def stored() -> dict:
+        section = collect()
+        sections.store(key, section)
+        return section
+
+    return stored
 
 
 def run_attribution(spec: AuditSpec, dataset: Dataset, twins: dict[tuple[str, int], Twin],
@@ -497,7 +527,8 @@ def mitigation_effect(spec: AuditSpec, predictions: pd.DataFrame, results: dict,
 def reweighing_section(spec: AuditSpec, dataset: Dataset, weights: np.ndarray,
                        reweighed: dict[tuple[str, int], Twin], predictions: pd.DataFrame,
                        results: dict, network: Network, schedule: Schedule,
-                       family: Family, engine: Engine, data: TrainingData) -> dict:
+                       family: Family, engine: Engine, data: TrainingData,
+                       sections: SectionCache) -> dict:
     """Twins retrained with Kamiran–Calders weights: their parity, fairness and trade-off."""
     section = {
         "groups": spec.reweigh_on,
@@ -515,7 +546,8 @@ def reweighing_section(spec: AuditSpec, dataset: Dataset, weights: np.ndarray,
         parity = submit_parity(
             engine, spec, reweighed, data, weights, dataset, network, schedule,
             # The weighted batches are what is new here: one seed shows them.
-            settings=dataclasses.replace(spec.parity, chaos_envelope=False, proof_seeds=1))()
+            settings=dataclasses.replace(spec.parity, chaos_envelope=False, proof_seeds=1),
+            sections=sections)()
         section["parity"] = {key: parity[key] for key in
                              ("verdict", "proof", "accuracy", "prediction_agreement")}
     return section

@@ -98,18 +98,42 @@ def test_a_network_with_dropout_is_never_cached(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_rerun_loads_every_twin_and_reports_the_same_numbers(tmp_path):
+def test_a_rerun_loads_every_twin_and_reports_the_same_numbers(tmp_path, monkeypatch):
+    import twinaudit.pipeline as pipeline
+
+    computed = []
+    for name in ("parity_task", "run_attribution"):
+        original = getattr(pipeline, name)
+
+        def counted(*args, _original=original, _name=name, **kwargs):
+            computed.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(pipeline, name, counted)
     audit, text = _audit(tmp_path, "[0, 1]", "[mitigation]\nthreshold_optimizer = false")
     cold = _run(audit, tmp_path)
     assert set(_statuses(cold).values()) == {"miss"}
     assert len(_statuses(cold)) == 8  # 2 frameworks x 2 seeds, unweighted and reweighed
+    # Two parity audits (baseline, reweighed) and one attribution audit.
+    assert sorted(computed) == ["parity_task", "parity_task", "run_attribution"]
+    computed.clear()
     warm = _run(audit, tmp_path)
     assert set(_statuses(warm).values()) == {"hit"}
+    assert computed == []  # every section read from the cache
     assert without_run_specifics(warm) == without_run_specifics(cold)
     report = (tmp_path / "out" / "report.html").read_text()
     assert report.count("loaded (trained in an earlier run)") == 4  # the twin table's rows
-    # The entries a run used are what the models folder keeps: 8 twins, 2 files each.
-    assert len(list((tmp_path / "models" / "cache").iterdir())) == 16
+    # The entries a run used are what the models folder keeps: 8 twins, 2 files each, and
+    # the three sections.
+    entries = [path.name for path in (tmp_path / "models" / "cache").iterdir()]
+    assert len(entries) == 16 + 3
+    assert sum(name.startswith("section-") for name in entries) == 3
+
+    # Another attribution setting: the twins still load, the sections are computed again.
+    audit.write_text(text.replace("n_rows = 200", "n_rows = 150"))
+    assert set(_statuses(_run(audit, tmp_path)).values()) == {"hit"}
+    assert sorted(computed) == ["parity_task", "parity_task", "run_attribution"]
+    audit.write_text(text)
 
     # One more seed trains that seed's twins only (unweighted and reweighed).
     audit.write_text(text.replace("seeds = [0, 1]", "seeds = [0, 1, 2]"))

@@ -31,6 +31,7 @@ import importlib.metadata
 import json
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,10 @@ HIT, MISS, OFF = "hit", "miss", "off"
 CACHE_STATUSES = (HIT, MISS, OFF)
 
 _FINAL = "final"
+#: Where a cached (or cacheable, freshly stored) twin's history keeps its cache key.
+KEY = "cache_key"
+#: The file name prefix of a cached audit section.
+_SECTION = "section-"
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,7 @@ class TwinCache:
             twin.history_ = {
                 "epochs": history["epochs"], "best_epoch": history["best_epoch"],
                 "train_seconds": history["train_seconds"], "snapshots": snapshots,
-                "cache": HIT}
+                "cache": HIT, KEY: key}
         except Exception:  # noqa: BLE001 - any unreadable or foreign entry is a miss
             return None
         self.write_to.mkdir(parents=True, exist_ok=True)
@@ -170,6 +175,7 @@ class TwinCache:
             return
         description = inputs.description(type(twin), twin.precision)
         key = cache_key(description)
+        twin.history_[KEY] = key
         arrays: dict[str, Any] = {f"{_FINAL}/{name}": value
                                   for name, value in twin.get_weights().items()}
         for index, snapshot in enumerate(twin.history_["snapshots"]):
@@ -181,6 +187,57 @@ class TwinCache:
                                                           "train_seconds")}
         write_atomic(self.write_to / f"{key}.json",
                      json.dumps({**history, "inputs": description}, indent=1, default=_plain))
+
+
+class SectionCache:
+    """Audit sections (the parity audit, the attribution audit) of cached twins.
+
+    A section computed from twins that all have a cache key is a function of those keys, the
+    audit definition, the data and twinaudit's code; a rerun with all of them unchanged reads
+    it from ``section-<key>.json`` beside the twins instead of computing it again. Its key is
+    the SHA-256 of the section's name and settings, every twin's key, the whole audit
+    definition but its name, folders and execution, the data's fingerprint, and the source of
+    all of twinaudit (a section reads more than the training code). A section of a twin with
+    no key (dropout, or the cache off) is always computed.
+    """
+
+    def __init__(self, cache: TwinCache, spec: dict[str, Any], data: str):
+        self.cache = cache
+        self.spec = {name: value for name, value in spec.items()
+                     if name not in ("audit", "source", "execution")}
+        self.data = data
+
+    def key(self, name: str, twins: Iterable[Twin], settings: Any = None) -> str | None:
+        keys = [twin.history_.get(KEY) for twin in twins]
+        if not self.cache.enabled or not keys or None in keys:
+            return None
+        return cache_key({"section": name, "settings": settings, "twins": sorted(keys),
+                          "spec": self.spec, "data": self.data, "twinaudit": __version__,
+                          "source": _source_code()})
+
+    def load(self, key: str | None) -> dict[str, Any] | None:
+        """The cached section (its file copied into the run's new set), or None."""
+        if key is None or self.cache.read_from is None:
+            return None
+        entry = self.cache.read_from / f"{_SECTION}{key}.json"
+        try:
+            section = json.loads(entry.read_text(encoding="utf-8"))
+        except (OSError, ValueError):  # absent or damaged: a miss
+            return None
+        if not isinstance(section, dict):
+            return None
+        self.cache.write_to.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(entry, self.cache.write_to / entry.name)
+        return section
+
+    def store(self, key: str | None, section: dict[str, Any]) -> None:
+        from twinaudit.results.io import write_atomic
+
+        if key is None:
+            return
+        self.cache.write_to.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.cache.write_to / f"{_SECTION}{key}.json",
+                     json.dumps(section, default=_plain))
 
 
 def _weights(arrays: dict[str, np.ndarray], prefix: str,
@@ -196,16 +253,27 @@ def _weights(arrays: dict[str, np.ndarray], prefix: str,
 
 
 @functools.cache
+def _source_code() -> str:
+    """SHA-256 of the source of every module of twinaudit."""
+    return _digest(Path(__file__).resolve().parents[1].rglob("*.py"))
+
+
+def _digest(sources: Iterable[Path]) -> str:
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for source in sorted(sources):
+        digest.update(source.relative_to(root).as_posix().encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+@functools.cache
 def _training_code() -> str:
     """SHA-256 of the source of everything that trains a twin (twinaudit/frameworks and
     twinaudit/nets): a change to the schedule, a layer or a loss invalidates the cache even
     where the version number stays the same (a checkout between releases)."""
     root = Path(__file__).resolve().parents[1]
-    digest = hashlib.sha256()
-    for source in sorted([*(root / "frameworks").rglob("*.py"), *(root / "nets").rglob("*.py")]):
-        digest.update(source.relative_to(root).as_posix().encode())
-        digest.update(source.read_bytes())
-    return digest.hexdigest()
+    return _digest([*(root / "frameworks").rglob("*.py"), *(root / "nets").rglob("*.py")])
 
 
 def _version(package: str) -> str | None:
