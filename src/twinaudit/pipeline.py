@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from twinaudit import __version__
-from twinaudit.audits.parity import parity_task
+from twinaudit.audits.parity import submit_parity_audit
 from twinaudit.data import Dataset, Split, load_dataset
 from twinaudit.engine import Collect, Engine, Execution, InProcess, Progress, open_engine
 from twinaudit.errors import TwinauditError
@@ -369,7 +369,7 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
         results["fairness"] = {"settings": {**audit_settings(spec, favourable=favourable),
                                             "threshold": spec.data.threshold},
                                **fairness_by_twin(predictions[0], spec, family.calibrated_scores,
-                                                  favourable=favourable)}
+                                                  favourable=favourable, engine=engine)}
         outcome = network.task.outcome_note(dataset.n_classes)
         if outcome is not None:
             results["fairness"]["outcome"] = outcome
@@ -411,7 +411,7 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
                     spec.fairness.min_group_size, dataset.test.sensitive_features)[2],
                 "fitted_on": "validation split scores of each twin",
                 **mitigation_effect(spec, predictions[-1], results, family,
-                                    dataset.favourable_label),
+                                    dataset.favourable_label, engine),
             }
         results["mitigation"] = mitigation
     if "parity" in results:
@@ -432,17 +432,17 @@ def submit_parity(engine: Engine, spec: AuditSpec, twins: dict[tuple[str, int], 
                   data: TrainingData, sample_weight: np.ndarray | None, dataset: Dataset,
                   network: Network, schedule: Schedule, *, settings: ParitySection,
                   sections: SectionCache) -> Collect[dict]:
-    """The parity audit of a pair of twin sets, as one task of the engine (or read from the
+    """The parity audit of a pair of twin sets, as tasks of the engine (or read from the
     section cache)."""
     key = sections.key("parity", twins.values(), dataclasses.asdict(settings))
     cached = sections.load(key)
     if cached is not None:
         return _ready(cached)
     pair = cast(tuple[str, str], tuple(spec.training.frameworks))  # parity runs on a pair
-    collect = engine.submit("parity", parity_task, twins, engine.share(data), sample_weight,
-                         (dataset.test.X, dataset.test.y), frameworks=pair,
-                         threads=spec.training.threads, network=network, schedule=schedule,
-                         settings=settings)
+    collect = submit_parity_audit(engine, twins, engine.share(data), sample_weight,
+                                  (dataset.test.X, dataset.test.y), network=network,
+                                  schedule=schedule, frameworks=pair, settings=settings,
+                                  threads=spec.training.threads)
 
     def stored() -> dict:
         section = collect()
@@ -514,10 +514,10 @@ def check_groups(spec: AuditSpec, dataset: Dataset) -> None:
 
 
 def mitigation_effect(spec: AuditSpec, predictions: pd.DataFrame, results: dict,
-                      family: Family, favourable: int) -> dict:
+                      family: Family, favourable: int, engine: Engine) -> dict:
     """Fairness of a mitigated variant and its before/after against the baseline twins."""
     after = fairness_by_twin(predictions, spec, family.calibrated_scores,
-                             favourable=favourable)
+                             favourable=favourable, engine=engine)
     effect = {"fairness": after}
     if "fairness" in results:
         effect["before_after"] = before_after(results["fairness"], after)
@@ -538,7 +538,8 @@ def reweighing_section(spec: AuditSpec, dataset: Dataset, weights: np.ndarray,
                     "mean": float(weights.mean())},
         "twins": [{key: value for key, value in summary.items() if key != "history"}
                   for summary in twin_summaries(reweighed, dataset, None)],
-        **mitigation_effect(spec, predictions, results, family, dataset.favourable_label),
+        **mitigation_effect(spec, predictions, results, family, dataset.favourable_label,
+                            engine),
     }
     if "parity" in results:
         # The identical-settings proof must hold for the weighted training too (its batches

@@ -102,7 +102,7 @@ def test_a_rerun_loads_every_twin_and_reports_the_same_numbers(tmp_path, monkeyp
     import twinaudit.pipeline as pipeline
 
     computed = []
-    for name in ("parity_task", "run_attribution"):
+    for name in ("submit_parity_audit", "run_attribution"):
         original = getattr(pipeline, name)
 
         def counted(*args, _original=original, _name=name, **kwargs):
@@ -115,7 +115,7 @@ def test_a_rerun_loads_every_twin_and_reports_the_same_numbers(tmp_path, monkeyp
     assert set(_statuses(cold).values()) == {"miss"}
     assert len(_statuses(cold)) == 8  # 2 frameworks x 2 seeds, unweighted and reweighed
     # Two parity audits (baseline, reweighed) and one attribution audit.
-    assert sorted(computed) == ["parity_task", "parity_task", "run_attribution"]
+    assert sorted(computed) == ["run_attribution", "submit_parity_audit", "submit_parity_audit"]
     computed.clear()
     warm = _run(audit, tmp_path)
     assert set(_statuses(warm).values()) == {"hit"}
@@ -132,7 +132,7 @@ def test_a_rerun_loads_every_twin_and_reports_the_same_numbers(tmp_path, monkeyp
     # Another attribution setting: the twins still load, the sections are computed again.
     audit.write_text(text.replace("n_rows = 200", "n_rows = 150"))
     assert set(_statuses(_run(audit, tmp_path)).values()) == {"hit"}
-    assert sorted(computed) == ["parity_task", "parity_task", "run_attribution"]
+    assert sorted(computed) == ["run_attribution", "submit_parity_audit", "submit_parity_audit"]
     audit.write_text(text)
 
     # One more seed trains that seed's twins only (unweighted and reweighed).

@@ -21,22 +21,12 @@ from twinaudit.audits.chaos import chaos_envelope, divergence
 from twinaudit.audits.equivalence import margin_for
 from twinaudit.audits.proof import prove, summarise
 from twinaudit.audits.seed_noise import compare_frameworks
+from twinaudit.engine import Collect, Engine, InProcess
 from twinaudit.frameworks import Twin, thread_limit
 from twinaudit.frameworks.schedule import Schedule
 from twinaudit.frameworks.training import TrainingData
 from twinaudit.nets import Network
 from twinaudit.spec import ParitySection
-
-
-def parity_task(twins: dict[tuple[str, int], Twin], data: TrainingData,
-                sample_weight: np.ndarray | None, test: tuple[np.ndarray, np.ndarray], *,
-                frameworks: tuple[str, str], threads: int, **settings: Any) -> dict:
-    """:func:`parity_audit` as the engine runs it: from the shared training data, under the
-    run's thread limit."""
-    with thread_limit(frameworks, threads):
-        return parity_audit(twins, train=(data.X, data.y, sample_weight),
-                            validation=(data.X_validation, data.y_validation), test=test,
-                            frameworks=frameworks, **settings)
 
 
 def parity_audit(twins: dict[tuple[str, int], Twin], *, network: Network, schedule: Schedule,
@@ -63,32 +53,82 @@ def parity_audit(twins: dict[tuple[str, int], Twin], *, network: Network, schedu
     ``prediction_agreement`` keep their shape with undefined values, and the twins' mean test
     reconstruction error is compared instead (``reconstruction_error``).
     """
-    settings = settings or ParitySection()
-    X_test, y_test = test
+    X, y, sample_weight = train
+    return submit_parity_audit(InProcess(), twins, TrainingData(X, y, *validation),
+                               sample_weight, test, network=network, schedule=schedule,
+                               frameworks=frameworks, settings=settings or ParitySection(),
+                               threads=0)()
+
+
+def submit_parity_audit(engine: Engine, twins: dict[tuple[str, int], Twin],
+                        data: TrainingData, sample_weight: np.ndarray | None,
+                        test: tuple[np.ndarray, np.ndarray], *, network: Network,
+                        schedule: Schedule, frameworks: tuple[str, str],
+                        settings: ParitySection, threads: int) -> Collect[dict]:
+    """:func:`parity_audit` as tasks of ``engine``: one per seed (its proof when it is among
+    the proven, its drift and outcomes) and the chaos envelope, each under the run's thread
+    limit; the returned callable puts them together."""
     seeds = sorted({seed for _, seed in twins})
     reference, other = frameworks
     proven = seeds[:settings.proof_seeds]
-    per_seed: list[dict[str, Any]] = []
-    for seed in seeds:
-        row: dict[str, Any] = {"seed": seed}
-        if seed in proven:
+    rows = [engine.submit("parity", seed_figures, {fw: twins[(fw, seed)] for fw in frameworks},
+                          seed, data, sample_weight, test, proven=seed in proven,
+                          network=network, schedule=schedule, frameworks=frameworks,
+                          threads=threads)
+            for seed in seeds]
+    chaos = engine.submit("parity", envelope, twins[(reference, seeds[0])],
+                          twins[(other, seeds[0])], data, sample_weight, test[0],
+                          frameworks=frameworks, threads=threads) \
+        if settings.chaos_envelope else None
+    return lambda: parity_section([row() for row in rows], None if chaos is None else chaos(),
+                                  network=network, frameworks=frameworks, settings=settings)
+
+
+def seed_figures(twins: dict[str, Twin], seed: int, data: TrainingData,
+                 sample_weight: np.ndarray | None, test: tuple[np.ndarray, np.ndarray], *,
+                 proven: bool, network: Network, schedule: Schedule,
+                 frameworks: tuple[str, str], threads: int) -> dict[str, Any]:
+    """One seed's row of the parity audit: the proof (when ``proven``), the twins' drift and
+    their outcomes on the test split."""
+    X_test, y_test = test
+    reference, other = frameworks
+    row: dict[str, Any] = {"seed": seed}
+    with thread_limit(frameworks, threads):
+        if proven:
             # Dropout off: each framework draws its own masks, so with dropout on the twins
             # would differ by design, not by a bug.
             row["proof"] = prove(network.without_dropout(), schedule, seed, X_test=X_test,
-                                 train=train, frameworks=frameworks)
-        row["divergence"] = divergence(twins[(reference, seed)], twins[(other, seed)], X_test)
+                                 train=(data.X, data.y, sample_weight),
+                                 frameworks=frameworks)
+        row["divergence"] = divergence(twins[reference], twins[other], X_test)
         if network.task.is_classifier:
-            predictions = {fw: twins[(fw, seed)].predict(X_test) for fw in frameworks}
-            row["accuracy"] = {fw: float((p == y_test).mean()) for fw, p in predictions.items()}
+            predictions = {fw: twins[fw].predict(X_test) for fw in frameworks}
+            row["accuracy"] = {fw: float((p == y_test).mean())
+                               for fw, p in predictions.items()}
             row["prediction_agreement"] = float(
                 (predictions[reference] == predictions[other]).mean())
         else:
             row["accuracy"] = {fw: None for fw in frameworks}
             row["prediction_agreement"] = None
             row["reconstruction_error"] = {
-                fw: float(twins[(fw, seed)].decision_function(X_test).mean())
-                for fw in frameworks}
-        per_seed.append(row)
+                fw: float(twins[fw].decision_function(X_test).mean()) for fw in frameworks}
+    return row
+
+
+def envelope(reference: Twin, other: Twin, data: TrainingData,
+             sample_weight: np.ndarray | None, X_test: np.ndarray, *,
+             frameworks: tuple[str, str], threads: int) -> dict:
+    """The chaos envelope of the first seed's pair (see :mod:`twinaudit.audits.chaos`)."""
+    with thread_limit(frameworks, threads):
+        return chaos_envelope(reference, other, train=(data.X, data.y, sample_weight),
+                              validation=(data.X_validation, data.y_validation),
+                              X_test=X_test)
+
+
+def parity_section(per_seed: list[dict[str, Any]], chaos: dict | None, *, network: Network,
+                   frameworks: tuple[str, str], settings: ParitySection) -> dict:
+    """The parity section from its seeds' rows and the chaos envelope."""
+    reference, _ = frameworks
 
     def compare(key: str, family: str) -> dict[str, Any]:
         values = {fw: [row[key][fw] for row in per_seed] for fw in frameworks}
@@ -100,9 +140,7 @@ def parity_audit(twins: dict[tuple[str, int], Twin], *, network: Network, schedu
     proof = summarise([row["proof"] for row in per_seed if "proof" in row])
     section: dict[str, Any] = {
         "proof": proof,
-        "chaos": chaos_envelope(twins[(reference, seeds[0])], twins[(other, seeds[0])],
-                                train=train, validation=validation, X_test=X_test)
-        if settings.chaos_envelope else None,
+        "chaos": chaos,
         "accuracy": compare("accuracy", "accuracy"),
         "prediction_agreement": {"mean": float(np.mean(agreement)) if agreement else None,
                                  "min": float(np.min(agreement)) if agreement else None},

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from twinaudit.engine import Engine, InProcess
 from twinaudit.fairness.audit import (
     DISPARITIES,
     audit_predictions,
@@ -45,7 +46,7 @@ def audit_settings(spec: AuditSpec, *, favourable: int = 1) -> dict[str, Any]:
 
 
 def fairness_by_twin(predictions: pd.DataFrame, spec: AuditSpec, calibrated: bool, *,
-                     favourable: int = 1) -> dict[str, Any]:
+                     favourable: int = 1, engine: Engine | None = None) -> dict[str, Any]:
     """A fairness audit per (framework, seed) of one variant, and the summary across seeds.
 
     Every twin is bootstrapped with the same seed (common random numbers), so differences
@@ -53,6 +54,7 @@ def fairness_by_twin(predictions: pd.DataFrame, spec: AuditSpec, calibrated: boo
     the outcome that is good for the person (see :func:`fairness_audit`); groups under
     ``[fairness] min_group_size`` rows are left out of the disparities. The run's p-values
     are adjusted together afterwards by :func:`twinaudit.fairness.multiplicity.flag_run`.
+    Each twin's audit is a task of ``engine`` (default: in this process, in turn).
 
     Returns
     -------
@@ -65,11 +67,15 @@ def fairness_by_twin(predictions: pd.DataFrame, spec: AuditSpec, calibrated: boo
     # (the network family's say, or whether a prediction table has scores).
     twins: dict[str, dict[str, Any]] = {}
     runs = []
-    for (framework, seed), rows in predictions.groupby(["framework", "seed"], sort=False):
-        audit = fairness_audit(
-            rows["y_true"].to_numpy(), rows["y_pred"].to_numpy(),
-            rows["score"].to_numpy() if calibrated else None,
-            rows[columns].reset_index(drop=True), **_audit_options(spec, favourable))
+    engine = engine or InProcess()
+    # One task per twin, all submitted before any is collected.
+    pending = [(framework, seed, engine.submit(
+        "fairness", fairness_audit, rows["y_true"].to_numpy(), rows["y_pred"].to_numpy(),
+        rows["score"].to_numpy() if calibrated else None,
+        rows[columns].reset_index(drop=True), **_audit_options(spec, favourable)))
+        for (framework, seed), rows in predictions.groupby(["framework", "seed"], sort=False)]
+    for framework, seed, collect in pending:
+        audit = collect()
         twins.setdefault(framework, {})[str(seed)] = audit
         runs.append({"framework": framework, "seed": int(seed), "audit": audit})
     result: dict[str, Any] = {"twins": twins}
