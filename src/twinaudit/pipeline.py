@@ -485,6 +485,7 @@ def run_attribution(spec: AuditSpec, dataset: Dataset, twins: dict[tuple[str, in
             twins, dataset, sensitive_columns=list(spec.data.sensitive_features),
             proxy_columns=settings.proxy_columns or dataset.info.get("proxies", []),
             baselines=settings.baselines, methods=settings.methods, **common,
+            integrated_gradients_rows=settings.integrated_gradients_rows or None,
             engine=engine, threads=spec.training.threads,
         )
 

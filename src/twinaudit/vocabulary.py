@@ -74,7 +74,8 @@ LIMITS: dict[str, int] = {
     "training.patience": 100_000, "training.threads": 1_024,
     "fairness.n_resamples": 100_000, "fairness.min_group_size": 100_000_000,
     "fairness.bootstrap_seed": 2**32 - 1,
-    "attribution.n_rows": 10_000_000, "attribution.n_steps": 10_000,
+    "attribution.n_rows": 10_000_000, "attribution.integrated_gradients_rows": 10_000_000,
+    "attribution.n_steps": 10_000,
     "attribution.random_state": 2**32 - 1, "data.split_seed": 2**32 - 1,
 }
 #: At most this many seeds (each trains one twin per framework).

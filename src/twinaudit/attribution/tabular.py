@@ -52,6 +52,7 @@ def attribution_audit(
     sensitive_columns: Iterable[str] | None = None,
     proxy_columns: Iterable[str] = (),
     n_rows: int | None = 2000,
+    integrated_gradients_rows: int | None = None,
     n_steps: int = 50,
     integration_method: str = "gausslegendre",
     baselines: str | np.ndarray = "train_mean",
@@ -81,7 +82,11 @@ def attribution_audit(
         Columns or one-hot prefixes of known proxies, e.g.
         the data set's ``info["proxies"]`` for Adult (relationship, marital_status).
     n_rows : int or None
-        Size of the seeded sample of test rows; None explains every test row.
+        Size of the seeded sample of test rows the peer methods explain (captum's and shap's);
+        None explains every test row.
+    integrated_gradients_rows : int or None
+        The same for our Integrated Gradients, which costs one batched pass per step; None
+        (the default) explains every test row.
     n_steps, integration_method : int, str
         Integrated Gradients' quadrature (captum's names).
     baselines : "train_mean", "zeros" or array of shape (n_features,)
@@ -131,25 +136,36 @@ def attribution_audit(
         n_metric_rows=n_metric_rows,
     )
     groups = dataset.test.sensitive_features.iloc[rows].reset_index(drop=True)
+    ig_rows = sample_rows(len(dataset.test), integrated_gradients_rows, random_state)
+    ig_settings = dataclasses.replace(
+        settings, X=np.ascontiguousarray(dataset.test.X[ig_rows], dtype=np.float32))
+    ig_groups = dataset.test.sensitive_features.iloc[ig_rows].reset_index(drop=True)
     if sensitive_columns is None:
         sensitive_columns = list(groups.columns)
     sensitive_columns, proxy_columns = list(sensitive_columns), list(proxy_columns)
 
     engine = engine or InProcess()
-    shared_settings = engine.share(settings)
+    shared_settings = {name: engine.share(value) for name, value in
+                       (("peers", settings), ("integrated_gradients", ig_settings))}
     shared_twins = {key: engine.share(twin) for key, twin in twins.items()}
+
+    def rows_of(method: str) -> str:
+        return "integrated_gradients" if method == "integrated_gradients" else "peers"
+
     # Every (method, twin) is submitted before any is collected: the engine runs them side by
     # side; each is seeded by the settings alone, so the order does not matter.
     pending = {method: {key: engine.submit("attribution", limited, (key[0],), threads,
-                                           run_method, method, twin, shared_settings)
+                                           run_method, method, twin,
+                                           shared_settings[rows_of(method)])
                         for key, twin in shared_twins.items()}
                for method in methods}
     results = {}
     for method in methods:
         outcomes = {key: outcome() for key, outcome in pending[method].items()}
         results[method] = _method_result(
-            outcomes, feature_names, groups, sensitive_columns=sensitive_columns,
-            proxy_columns=proxy_columns, top_k=top_k,
+            outcomes, feature_names,
+            ig_groups if rows_of(method) == "integrated_gradients" else groups,
+            sensitive_columns=sensitive_columns, proxy_columns=proxy_columns, top_k=top_k,
         )
     if "integrated_gradients" in results:
         results["integrated_gradients"]["captum_check"] = _captum_check(twins, settings)
@@ -157,7 +173,9 @@ def attribution_audit(
         "kind": "tabular",
         "target": TARGET,
         "settings": {
-            "split": "test", "n_rows": int(len(rows)), "n_rows_available": len(dataset.test),
+            "split": "test", "n_rows": int(len(rows)),
+            "integrated_gradients_rows": int(len(ig_rows)),
+            "n_rows_available": len(dataset.test),
             "random_state": int(random_state), "n_steps": int(n_steps),
             "integration_method": integration_method,
             "baselines": baselines if isinstance(baselines, str) else "given row",

@@ -474,7 +474,8 @@ def attribution_schema() -> Schema:
         "status": string(), "reason": nullable(string()),
         "kind": one_of("tabular", "image", "text"), "target": string(),
         "settings": obj(optional={
-            "split": string(), "n_rows": nullable(count()), "n_rows_available": count(),
+            "split": string(), "n_rows": nullable(count()),
+            "integrated_gradients_rows": count(), "n_rows_available": count(),
             "random_state": nullable(integer()), "n_steps": count(),
             "integration_method": string(), "baselines": string(),
             "relative_delta_threshold": number(), "top_k": count(),

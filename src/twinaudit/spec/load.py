@@ -347,6 +347,8 @@ def _check_values(spec: AuditSpec) -> None:
             f"names among {sorted(ATTRIBUTION_METHODS)}", attribution.methods)
     require(attribution.n_rows >= 0, "attribution.n_rows", "an integer >= 0 (0: all rows)",
             attribution.n_rows)
+    require(attribution.integrated_gradients_rows >= 0, "attribution.integrated_gradients_rows",
+            "an integer >= 0 (0: all rows)", attribution.integrated_gradients_rows)
     require(attribution.n_steps >= 1, "attribution.n_steps", "an integer >= 1",
             attribution.n_steps)
     require(attribution.baselines in ATTRIBUTION_BASELINES, "attribution.baselines",

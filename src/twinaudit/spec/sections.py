@@ -181,8 +181,13 @@ class MitigationSection:
 class AttributionSection:
     """[attribution]: which methods explain the twins, on how many test rows."""
 
-    #: A seeded sample of test rows; 0 means every test row.
+    #: A seeded sample of test rows; 0 means every test row. For a table, the rows of the
+    #: peer methods (captum's and shap's explainers, which cost more); for images and text,
+    #: of Integrated Gradients.
     n_rows: int = 2000
+    #: For a table, the test rows our Integrated Gradients explains: 0 means every row (one
+    #: batched pass per integration step: cheap); another number, a seeded sample of that size.
+    integrated_gradients_rows: int = 0
     n_steps: int = 50
     integration_method: str = "gausslegendre"
     #: "zeros" or "train_mean".
