@@ -152,3 +152,17 @@ def test_settings_that_need_the_rows_are_refused_for_partitions(tmp_path, extra,
     assert completed.returncode == 2 and len(completed.stderr.splitlines()) == 1
     assert expected in completed.stderr
     assert not (tmp_path / "reports").exists()
+
+
+def test_a_folder_or_a_glob_is_partitioned_and_an_existing_file_is_not(tmp_path):
+    from twinaudit.data.partitioned import is_partitioned, partition_files
+
+    odd = tmp_path / "scores[2025].parquet"  # a real file whose name reads as a glob
+    pd.DataFrame({"a": [1]}).to_parquet(odd)
+    (tmp_path / "parts").mkdir()
+    for name in ("b.parquet", "a.parquet", "notes.txt"):
+        (tmp_path / "parts" / name).write_bytes(odd.read_bytes())
+    assert not is_partitioned(odd)
+    assert is_partitioned(tmp_path / "parts") and is_partitioned(tmp_path / "parts" / "*.parquet")
+    assert [file.name for file in partition_files(tmp_path / "parts")] == ["a.parquet",
+                                                                          "b.parquet"]

@@ -55,8 +55,9 @@ SPLIT_EVERY = 8
 
 
 def is_partitioned(path: Path) -> bool:
-    """A folder, or a glob pattern (``*``, ``?``, ``[``): many files, not one."""
-    return path.is_dir() or glob.has_magic(str(path))
+    """A folder, or a glob pattern (``*``, ``?``, ``[``): many files, not one. A file that
+    exists is one file, whatever its name holds."""
+    return not path.is_file() and (path.is_dir() or glob.has_magic(str(path)))
 
 
 def partition_files(path: Path) -> list[Path]:

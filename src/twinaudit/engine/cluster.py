@@ -81,19 +81,7 @@ class DaskEngine(Engine):
         # Called in the client's thread as the task ends, so the display moves while the
         # run waits elsewhere.
         future.add_done_callback(lambda _: self._finished(stage))
-
-        def collect() -> T:
-            from distributed import KilledWorker
-
-            try:
-                return future.result()
-            except KilledWorker as error:
-                raise TwinauditError(
-                    f"a task ({getattr(function, '__name__', function)}) was lost with its "
-                    f"worker more often than distributed.scheduler.allowed-failures allows "
-                    f"({error})") from None
-
-        return collect
+        return lambda: _result(future, getattr(function, "__name__", str(function)))
 
     def share(self, value: T) -> T:
         # A task that returns the value, not client.scatter: scattered data die with the
@@ -110,7 +98,7 @@ class DaskEngine(Engine):
         return self._shared[id(value)][1]
 
     def compute(self, graph: Any) -> Any:
-        return self.client.compute(graph).result()
+        return _result(self.client.compute(graph), "a count of partitions")
 
     def describe(self) -> dict[str, Any]:
         description: dict[str, Any] = {"kind": self.run.kind, "workers": self.run.workers}
@@ -126,6 +114,19 @@ class DaskEngine(Engine):
             self._cluster.close()
         self._client = self._cluster = None
         self._shared.clear()
+
+
+def _result(future: Any, what: str) -> Any:
+    """A future's result; a task the scheduler gave up on (it kept killing its workers) is
+    one line, not a traceback."""
+    from distributed import KilledWorker
+
+    try:
+        return future.result()
+    except KilledWorker as error:
+        raise TwinauditError(
+            f"a task ({what}) was lost with its worker more often than "
+            f"distributed.scheduler.allowed-failures allows ({error})") from None
 
 
 def _identity(value: T) -> T:
