@@ -18,6 +18,7 @@ from twinaudit.audits.parity import verdict as parity_verdict
 from twinaudit.audits.proof import STAGES, summarise
 from twinaudit.audits.seed_noise import compare_frameworks
 from twinaudit.fairness.audit import fairness_audit, summarise_across_seeds
+from twinaudit.fairness.by_twin import before_after
 from twinaudit.vocabulary import FRAMEWORKS as REGISTERED
 
 SCRIPT_PAYLOAD = "<script>alert(1)</script>"
@@ -141,8 +142,12 @@ def full_results() -> dict:
     """Every section: the default audit plus fairness, mitigation, attribution, benchmarks."""
     results = base_results()
     results["fairness"] = twin_fairness()
-    results["mitigation"] = {"reweighing": {"columns": ["sex"],
-                                            "fairness": twin_fairness(shift=0.1)}}
+    # As a run writes them: each method's audits and their before/after table.
+    results["mitigation"] = {
+        method: {"groups": ["sex"], "fairness": after,
+                 "before_after": before_after(results["fairness"], after)}
+        for method, after in (("reweighing", twin_fairness(shift=0.1)),
+                              ("threshold_optimizer", twin_fairness(shift=0.2)))}
     features = ["age", "capital_gain", "sex=Male", "relationship=Husband", "hours_per_week"]
     results["attribution"] = attribution_results(features)
     results["counterfactual"] = counterfactual_results()

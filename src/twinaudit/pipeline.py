@@ -8,57 +8,41 @@ end (:mod:`twinaudit.outputs`).
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from twinaudit import __version__
-from twinaudit.audits.parity import submit_parity_audit
-from twinaudit.data import Dataset, Split, load_dataset
-from twinaudit.engine import Collect, Engine, Execution, InProcess, Progress, open_engine
+from twinaudit.data import Dataset, load_dataset
+from twinaudit.engine import Engine, Execution, Progress, open_engine
 from twinaudit.errors import TwinauditError
-from twinaudit.fairness.by_twin import (
-    audit_settings,
-    before_after,
-    fairness_by_twin,
-    fairness_of_counts,
-)
-from twinaudit.fairness.mitigation import (
-    Constraint,
-    check_thresholds_possible,
-    mitigation_groups,
-    reweighing_weights,
-    threshold_optimizer_predictions,
-)
+from twinaudit.fairness.by_twin import audit_settings, fairness_by_twin, fairness_of_counts
+from twinaudit.fairness.mitigation import check_thresholds_possible
 from twinaudit.fairness.multiplicity import flag_run
 from twinaudit.families import Family, family_of
-from twinaudit.frameworks import Twin, thread_limit, twin_class
+from twinaudit.frameworks import Twin, thread_limit
 from twinaudit.frameworks import environment as framework_environment
-from twinaudit.frameworks.cache import (
-    CACHE_FOLDER,
-    OFF,
-    SectionCache,
-    TrainingInputs,
-    TwinCache,
-    fingerprint,
-)
+from twinaudit.frameworks.cache import CACHE_FOLDER, SectionCache, TwinCache, fingerprint
 from twinaudit.frameworks.schedule import Schedule
-from twinaudit.frameworks.training import TrainingData, train_twin
+from twinaudit.mitigations import Mitigations, Stage
 from twinaudit.nets import RECONSTRUCTION, Network, network_to_dict
 from twinaudit.outputs import OutputSet
 from twinaudit.results import RESULTS_KIND, SCHEMA_VERSION, environment, write_atomic, write_results
-from twinaudit.spec import AuditSpec, ParitySection
+from twinaudit.spec import AuditSpec
+from twinaudit.variants import (
+    predictions_frame,
+    submit_parity,
+    submit_training,
+    training_data,
+    twin_summaries,
+)
 from twinaudit.vocabulary import FRAMEWORK_CLASSES
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,104 +56,6 @@ class RunOutcome:
 def network_for(spec: AuditSpec, dataset: Dataset) -> Network:
     """The audit's network, sized to its data set by its family."""
     return family_of(spec.network.kind).network(spec.network, dataset)
-
-
-def submit_training(engine: Engine, spec: AuditSpec, data: TrainingData, network: Network,
-                    schedule: Schedule, *, sample_weight: np.ndarray | None = None,
-                    cache: TwinCache | None = None) -> Collect[dict[tuple[str, int], Twin]]:
-    """Submit one training task per (framework, seed), all from the same network spec and
-    schedule; with a ``cache``, a twin whose every training input is unchanged is loaded
-    instead (in this process: it is a read). The returned callable waits for the twins and
-    stores the freshly trained ones in the cache."""
-    classes = {framework: twin_class(framework) for framework in spec.training.frameworks}
-    fingerprints = fingerprint(*data) if cache is not None else ""
-    weights = fingerprint(sample_weight) if cache is not None else None
-    # The arrays go to the workers once, not with each task.
-    shared, shared_weights = engine.share(data), engine.share(sample_weight)
-    pending: dict[tuple[str, int], tuple[TrainingInputs, Collect[Twin]]] = {}
-    for seed in spec.training.seeds:
-        for framework in spec.training.frameworks:
-            inputs = TrainingInputs(network, schedule, seed, framework, spec.training.threads,
-                                    fingerprints, weights)
-            cached = cache.load(classes[framework], inputs) if cache is not None else None
-            pending[(framework, seed)] = (inputs, engine.submit(
-                "training", train_twin, framework, network, schedule, seed,
-                spec.training.threads, shared, shared_weights) if cached is None
-                else _ready(cached))
-
-    def collect() -> dict[tuple[str, int], Twin]:
-        twins = {}
-        for key, (inputs, twin_of) in pending.items():
-            twin = twin_of()
-            if cache is not None and "cache" not in twin.history_:  # trained, not loaded
-                cache.store(twin, inputs)
-            twins[key] = twin
-        return twins
-
-    return collect
-
-
-def _ready(value: T) -> Collect[T]:
-    """An already known result, as the engine's tasks give theirs."""
-    return lambda: value
-
-
-def train_twins(spec: AuditSpec, dataset: Dataset, network: Network, schedule: Schedule, *,
-                sample_weight: np.ndarray | None = None, cache: TwinCache | None = None,
-                engine: Engine | None = None) -> dict[tuple[str, int], Twin]:
-    """Fit one twin per (framework, seed) and wait for them (see :func:`submit_training`)."""
-    return submit_training(engine or InProcess(), spec, training_data(dataset), network,
-                           schedule, sample_weight=sample_weight, cache=cache)()
-
-
-def training_data(dataset: Dataset) -> TrainingData:
-    return TrainingData(dataset.train.X, dataset.train.y, dataset.validation.X,
-                        dataset.validation.y)
-
-
-def predictions_frame(twins: dict[tuple[str, int], Twin], split: Split, *,
-                      variant: str = "baseline", threshold: float = 0.5,
-                      thresholds: dict[tuple[str, int], float] | None = None) -> pd.DataFrame:
-    """Per-row predictions of every twin on a split, with the sensitive features beside them.
-
-    ``y_true``, ``score`` and ``y_pred`` are the binary outcomes the fairness audit reads;
-    what they mean is the network's task's (:meth:`twinaudit.nets.tasks.Task.prediction_columns`:
-    a binary classifier's ``y_pred`` is its score at or above ``threshold``; a
-    reconstruction's is the anomaly flag at the twin's own validation threshold,
-    ``thresholds``).
-    """
-    frames = []
-    for (framework, seed), twin in twins.items():
-        threshold = thresholds[(framework, seed)] if thresholds else threshold
-        assert twin.network is not None, "the twin has no network"  # trained twins have one
-        columns: dict = {"row_id": split.row_id, "variant": variant, "framework": framework,
-                         "seed": seed,
-                         **twin.network.task.prediction_columns(twin, split.X, split.y,
-                                                                threshold=threshold)}
-        frame = pd.DataFrame(columns)
-        frames.append(pd.concat([frame, split.sensitive_features], axis=1))
-    return pd.concat(frames, ignore_index=True)
-
-
-def twin_summaries(twins: dict[tuple[str, int], Twin], dataset: Dataset,
-                   checkpoints: dict[tuple[str, int], Path] | None) -> list[dict]:
-    summaries = []
-    for (framework, seed), twin in twins.items():
-        assert twin.network is not None, "the twin has no network"  # trained twins have one
-        history = twin.history_
-        summaries.append({
-            "framework": framework,
-            "seed": seed,
-            **twin.network.task.summary(twin, dataset.test.X, dataset.test.y),
-            "epochs_run": len(history["epochs"]),
-            "best_epoch": history["best_epoch"],
-            "train_seconds": history["train_seconds"],
-            # Loaded from the twin cache, trained and stored, or trained with it off.
-            "cache": history.get("cache", OFF),
-            "history": history["epochs"],
-            "checkpoint": str(checkpoints[(framework, seed)]) if checkpoints else None,
-        })
-    return summaries
 
 
 def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
@@ -322,22 +208,20 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
     # The parity proof pairs two frameworks: the first listed is the reference.
     listed = tuple(spec.training.frameworks)
     pair = listed if len(listed) == 2 else None
-    reweighing = spec.audits.mitigation and spec.mitigation.reweighing
-    if reweighing:
-        # Computed before any training, so an empty (group, label) cell stops the run early.
-        weights = reweighing_weights(dataset.train.y, dataset.train.sensitive_features,
-                                     spec.reweigh_on,
-                                     min_group_size=spec.fairness.min_group_size)
 
-    # Every twin is submitted now, the reweighed ones too: the engine trains them side by side.
+    # Every twin is submitted now, the mitigations' too: the engine trains them side by side.
     data = training_data(dataset)
     sections = SectionCache(cache, spec.to_dict(), fingerprint(
         *data, dataset.test.X, dataset.test.y, dataset.train.sensitive_features.to_numpy(str),
         dataset.test.sensitive_features.to_numpy(str)))
+    if spec.audits.mitigation:
+        # Checked before any training: an impossible mitigation (a (group, label) cell with
+        # no rows) stops the run here.
+        mitigations = Mitigations(Stage(spec, dataset, network, schedule, family, engine,
+                                        data, cache, sections))
     baseline = submit_training(engine, spec, data, network, schedule, cache=cache)
-    if reweighing:
-        reweighed_twins = submit_training(engine, spec, data, network, schedule,
-                                          sample_weight=weights, cache=cache)
+    if spec.audits.mitigation:
+        mitigations.submit()
     twins = baseline()
     checkpoints = {key: models_dir / twin.save(models / key[0] / f"seed{key[1]}").relative_to(
         models) for key, twin in twins.items()}
@@ -394,26 +278,8 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
             sections.store(key, attribution)
         results["attribution"] = attribution
     if spec.audits.mitigation:
-        mitigation: dict = {}
-        if reweighing:
-            reweighed = reweighed_twins()
-            predictions.append(predictions_frame(reweighed, dataset.test, variant="reweighed",
-                                                 threshold=spec.data.threshold))
-            mitigation["reweighing"] = reweighing_section(
-                spec, dataset, weights, reweighed, predictions[-1], results, network, schedule,
-                family, engine, data, sections)
-        if spec.mitigation.threshold_optimizer:
-            predictions.append(threshold_optimized(twins, dataset, spec))
-            mitigation["threshold_optimizer"] = {
-                "constraints": spec.mitigation.constraints, "groups": spec.threshold_on,
-                "pooled_groups": mitigation_groups(
-                    dataset.validation.sensitive_features, spec.threshold_on,
-                    spec.fairness.min_group_size, dataset.test.sensitive_features)[2],
-                "fitted_on": "validation split scores of each twin",
-                **mitigation_effect(spec, predictions[-1], results, family,
-                                    dataset.favourable_label, engine),
-            }
-        results["mitigation"] = mitigation
+        results["mitigation"], tables = mitigations.finish(twins, results)
+        predictions += tables
     if "parity" in results:
         results["parity"] = parity()
     if "fairness" in results:
@@ -426,30 +292,6 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
     results["execution"] = engine.describe()
     results["run_seconds"] = time.perf_counter() - started
     return results, predictions
-
-
-def submit_parity(engine: Engine, spec: AuditSpec, twins: dict[tuple[str, int], Twin],
-                  data: TrainingData, sample_weight: np.ndarray | None, dataset: Dataset,
-                  network: Network, schedule: Schedule, *, settings: ParitySection,
-                  sections: SectionCache) -> Collect[dict]:
-    """The parity audit of a pair of twin sets, as tasks of the engine (or read from the
-    section cache)."""
-    key = sections.key("parity", twins.values(), dataclasses.asdict(settings))
-    cached = sections.load(key)
-    if cached is not None:
-        return _ready(cached)
-    pair = cast(tuple[str, str], tuple(spec.training.frameworks))  # parity runs on a pair
-    collect = submit_parity_audit(engine, twins, engine.share(data), sample_weight,
-                                  (dataset.test.X, dataset.test.y), network=network,
-                                  schedule=schedule, frameworks=pair, settings=settings,
-                                  threads=spec.training.threads)
-
-    def stored() -> dict:
-        section = collect()
-        sections.store(key, section)
-        return section
-
-    return stored
 
 
 def run_attribution(spec: AuditSpec, dataset: Dataset, twins: dict[tuple[str, int], Twin],
@@ -502,7 +344,7 @@ def check_groups(spec: AuditSpec, dataset: Dataset) -> None:
             raise TwinauditError(
                 f"{spec.source}: [fairness].privileged.{column} = {value!r} does not occur in "
                 f"the data (groups are: {', '.join(sorted(present))})")
-    if spec.audits.mitigation and spec.mitigation.threshold_optimizer:
+    if spec.audits.mitigation and "threshold_optimizer" in spec.mitigation.methods:
         try:
             check_thresholds_possible(dataset.validation.y, dataset.validation.sensitive_features,
                                       dataset.test.sensitive_features, spec.threshold_on,
@@ -512,62 +354,3 @@ def check_groups(spec: AuditSpec, dataset: Dataset) -> None:
                 f"{spec.source}: [mitigation] threshold_optimizer: {error} (a larger "
                 "validation_fraction, a coarser [mitigation] threshold_on, or [mitigation] "
                 "threshold_optimizer = false)") from None
-
-
-def mitigation_effect(spec: AuditSpec, predictions: pd.DataFrame, results: dict,
-                      family: Family, favourable: int, engine: Engine) -> dict:
-    """Fairness of a mitigated variant and its before/after against the baseline twins."""
-    after = fairness_by_twin(predictions, spec, family.calibrated_scores,
-                             favourable=favourable, engine=engine)
-    effect = {"fairness": after}
-    if "fairness" in results:
-        effect["before_after"] = before_after(results["fairness"], after)
-    return effect
-
-
-def reweighing_section(spec: AuditSpec, dataset: Dataset, weights: np.ndarray,
-                       reweighed: dict[tuple[str, int], Twin], predictions: pd.DataFrame,
-                       results: dict, network: Network, schedule: Schedule,
-                       family: Family, engine: Engine, data: TrainingData,
-                       sections: SectionCache) -> dict:
-    """Twins retrained with Kamiran–Calders weights: their parity, fairness and trade-off."""
-    section = {
-        "groups": spec.reweigh_on,
-        "pooled_groups": mitigation_groups(dataset.train.sensitive_features, spec.reweigh_on,
-                                           spec.fairness.min_group_size)[2],
-        "weights": {"min": float(weights.min()), "max": float(weights.max()),
-                    "mean": float(weights.mean())},
-        "twins": [{key: value for key, value in summary.items() if key != "history"}
-                  for summary in twin_summaries(reweighed, dataset, None)],
-        **mitigation_effect(spec, predictions, results, family, dataset.favourable_label,
-                            engine),
-    }
-    if "parity" in results:
-        # The identical-settings proof must hold for the weighted training too (its batches
-        # carry the weights); the chaos envelope, one more training run, is the baseline's.
-        parity = submit_parity(
-            engine, spec, reweighed, data, weights, dataset, network, schedule,
-            # The weighted batches are what is new here: one seed shows them.
-            settings=dataclasses.replace(spec.parity, chaos_envelope=False, proof_seeds=1),
-            sections=sections)()
-        section["parity"] = {key: parity[key] for key in
-                             ("verdict", "proof", "accuracy", "prediction_agreement")}
-    return section
-
-
-def threshold_optimized(twins: dict[tuple[str, int], Twin], dataset: Dataset,
-                        spec: AuditSpec) -> pd.DataFrame:
-    """Post-processed test predictions: per-group thresholds fitted on validation scores."""
-    frame = predictions_frame(twins, dataset.test, variant="threshold_optimizer",
-                              threshold=spec.data.threshold)
-    for (framework, seed), twin in twins.items():
-        rows = (frame["framework"] == framework) & (frame["seed"] == seed)
-        frame.loc[rows, "y_pred"] = threshold_optimizer_predictions(
-            twin.predict_proba(dataset.validation.X)[:, 1], dataset.validation.y,
-            dataset.validation.sensitive_features, frame.loc[rows, "score"].to_numpy(),
-            dataset.test.sensitive_features, columns=spec.threshold_on,
-            # spec.load checked it is one of CONSTRAINTS.
-            constraints=cast(Constraint, spec.mitigation.constraints), random_state=seed,
-            min_group_size=spec.fairness.min_group_size,
-        )
-    return frame

@@ -31,8 +31,10 @@ NETWORK_DATASETS: dict[str, tuple[str, ...]] = {
 KIND_KEYS: dict[str, str] = {"dropout": "mlp", "l2": "mlp", "filters": "cnn",
                              "kernel_size": "cnn", "pool_size": "cnn", "embedding_dim": "lstm",
                              "units": "lstm"}
-#: Network kinds the mitigation audit supports (binary classification of tabular rows).
-MITIGATION_NETWORKS = ("mlp",)
+#: Network kinds the mitigation audit supports: binary classifiers (tabular rows, and text by
+#: source domain). Not the digits CNN (its groups are its classes) nor the autoencoder (no
+#: label to make independent of the group).
+MITIGATION_NETWORKS = ("mlp", "lstm")
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
 #: Integrated Gradients' quadrature rules (twinaudit.attribution.integrated_gradients).
@@ -52,6 +54,16 @@ MULTIPLICITY = ("holm", "benjamini_hochberg", "none")
 
 #: fairlearn's ThresholdOptimizer constraints.
 CONSTRAINTS = ("demographic_parity", "equalized_odds")
+#: [mitigation] methods: pre-processing (the twins retrain on new weights or rows),
+#: in-processing (fairlearn's reductions, training twins as their estimator) and
+#: post-processing (thresholds on the twins' scores).
+MITIGATIONS = ("reweighing", "uniform_resampling", "preferential_resampling",
+               "exponentiated_gradient", "grid_search", "threshold_optimizer")
+#: The [mitigation] keys a method list replaced, and what to write instead.
+RENAMED_MITIGATION_KEYS = {
+    "reweighing": 'list "reweighing" in methods (or leave it out)',
+    "threshold_optimizer": 'list "threshold_optimizer" in methods (or leave it out)',
+}
 
 #: The operations of a [data] filters entry ({column, op, value}); in / not in take a list.
 FILTER_OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in")

@@ -100,16 +100,17 @@ def test_a_network_with_dropout_is_never_cached(tmp_path):
 @pytest.mark.slow
 def test_a_rerun_loads_every_twin_and_reports_the_same_numbers(tmp_path, monkeypatch):
     import twinaudit.pipeline as pipeline
+    import twinaudit.variants as variants
 
     computed = []
-    for name in ("submit_parity_audit", "run_attribution"):
-        original = getattr(pipeline, name)
+    for module, name in ((variants, "submit_parity_audit"), (pipeline, "run_attribution")):
+        original = getattr(module, name)
 
         def counted(*args, _original=original, _name=name, **kwargs):
             computed.append(_name)
             return _original(*args, **kwargs)
 
-        monkeypatch.setattr(pipeline, name, counted)
+        monkeypatch.setattr(module, name, counted)
     audit, text = _audit(tmp_path, "[0, 1]", "[mitigation]\nthreshold_optimizer = false")
     cold = _run(audit, tmp_path)
     assert set(_statuses(cold).values()) == {"miss"}

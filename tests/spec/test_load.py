@@ -45,6 +45,15 @@ VALID = '[audit]\nname = "x"\n[data]\ndataset = "adult"\n'
     ('[audit]\nname = "x"\n[data]\n', "[data] missing required key 'dataset'"),
     ('[audit]\nname = "x"\n[data]\ndataset = "csv"\n', "[data].path"),
     ("[audit\nname=", "not valid TOML"),
+    (VALID + '[mitigation]\nmethods = ["reweighting"]\n',
+     "[mitigation].methods: expected distinct names among reweighing, uniform_resampling"),
+    (VALID + '[mitigation]\nmethods = ["reweighing", "reweighing"]\n', "[mitigation].methods"),
+    (VALID + '[mitigation]\nmethods = []\nreweighing = true\n',
+     "[mitigation].reweighing: expected no value beside methods"),
+    (VALID + '[mitigation]\nreweighing = "yes"\n', "[mitigation].reweighing: expected bool"),
+    (VALID + "[mitigation]\nreductions_eps = 0\n", "[mitigation].reductions_eps"),
+    (VALID + "[mitigation]\ngrid_size = 1\n", "[mitigation].grid_size"),
+    (VALID + "[mitigation]\nmax_accuracy_cost = -0.1\n", "[mitigation].max_accuracy_cost"),
 ])
 def test_bad_specs_name_file_key_and_expectation(tmp_path, text, expected):
     path = write(tmp_path, text)
@@ -54,6 +63,19 @@ def test_bad_specs_name_file_key_and_expectation(tmp_path, text, expected):
     assert expected in message
     assert str(path) in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("switches, methods", [
+    ("", ["reweighing", "threshold_optimizer"]),
+    ("reweighing = false\n", ["threshold_optimizer"]),
+    ("threshold_optimizer = false\n", ["reweighing"]),
+    ("reweighing = false\nthreshold_optimizer = false\n", []),
+    ("reweighing = true\nthreshold_optimizer = true\n", ["reweighing", "threshold_optimizer"]),
+])
+def test_the_older_mitigation_switches_read_as_the_methods_they_mean(tmp_path, switches,
+                                                                      methods):
+    spec = load_spec(write(tmp_path, VALID + f"[mitigation]\n{switches}"))
+    assert spec.mitigation.methods == methods
 
 
 def test_missing_file_is_a_spec_error(tmp_path):
@@ -114,12 +136,22 @@ def test_bad_network_settings_are_one_line_errors(tmp_path, dataset, network, ex
     assert expected in str(error.value)
 
 
-def test_mitigation_needs_the_mlp(tmp_path):
+@pytest.mark.parametrize("dataset, group, kind", [("digits", "digit", "cnn"),
+                                                 ("adult", "sex", "autoencoder")])
+def test_mitigation_needs_a_binary_classifier(tmp_path, dataset, group, kind):
     path = tmp_path / "audit.toml"
-    path.write_text('[audit]\nname = "x"\n[data]\ndataset = "digits"\n'
-                    'sensitive_features = ["digit"]\n[network]\nkind = "cnn"\n')
+    path.write_text(f'[audit]\nname = "x"\n[data]\ndataset = "{dataset}"\n'
+                    f'sensitive_features = ["{group}"]\n[network]\nkind = "{kind}"\n')
     with pytest.raises(SpecError, match=r"\[audits\].mitigation: expected false for this kind"):
         load_spec(path)
+
+
+def test_the_lstm_twins_can_be_mitigated(tmp_path):
+    path = tmp_path / "audit.toml"
+    path.write_text('[audit]\nname = "x"\n[data]\ndataset = "sentiment"\n'
+                    'sensitive_features = ["domain"]\n[network]\nkind = "lstm"\n'
+                    '[mitigation]\nmethods = ["reweighing"]\nreweigh_on = ["domain"]\n')
+    assert load_spec(path).mitigation.methods == ["reweighing"]
 
 
 def test_sentiment_tokenizer_settings_are_checked(tmp_path):

@@ -165,3 +165,46 @@ def seed_spread(values: Sequence[float | None], *, level: float = 0.90) -> dict:
     tails = stats.chi2.ppf([(1 + level) / 2, (1 - level) / 2], n - 1)
     out.update(sd=sd, sd_interval=[float(v) for v in sd * np.sqrt((n - 1) / tails)])
     return out
+
+
+def mean_interval(values: Sequence[float | None], *, level: float = 0.95) -> list[float] | None:
+    """The t interval of the mean over seeds: ``mean ± t_{(1+level)/2, n−1}·s/√n``.
+
+    Identical values give the point itself (no seed noise at all); under two defined values
+    there is no interval (None).
+    """
+    defined = _defined(values)
+    n = int(defined.size)
+    if n < 2:
+        return None
+    if np.all(defined == defined[0]):
+        return [float(defined[0])] * 2
+    mean, se = float(defined.mean()), float(defined.std(ddof=1)) / np.sqrt(n)
+    half = float(stats.t.ppf((1 + level) / 2, n - 1)) * se
+    return [mean - half, mean + half]
+
+
+def paired_change(before: Sequence[float | None], after: Sequence[float | None], *,
+                  level: float = 0.95) -> dict[str, Any]:
+    """The change ``after_s − before_s`` over the seeds both sides have, read with its seeds'
+    noise: a mitigated twin of seed ``s`` and the baseline twin of seed ``s`` form a pair.
+
+    Returns
+    -------
+    dict
+        ``{"n_seeds", "mean", "ci" (the ``level`` t interval of the mean change), "level",
+        "reading"}``; ``reading`` is "higher" or "lower" when the interval excludes 0, "no
+        clear change" when it holds 0 (a change inside seed noise), "undecided" with under two
+        pairs.
+    """
+    if len(before) != len(after):
+        raise ValueError(f"{len(before)} values before but {len(after)} after")
+    pairs = np.array([_as_array(before), _as_array(after)])
+    d = (pairs[1] - pairs[0])[~np.isnan(pairs).any(axis=0)]
+    ci = mean_interval(d.tolist(), level=level)
+    out: dict[str, Any] = {"n_seeds": int(d.size), "mean": float(d.mean()) if d.size else None,
+                           "ci": ci, "level": level, "reading": "undecided"}
+    if ci is not None:
+        out["reading"] = ("higher" if ci[0] > 0 else "lower" if ci[1] < 0
+                          else "no clear change")
+    return out

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from twinaudit.audits.equivalence import mean_interval, paired_change
 from twinaudit.engine import Engine, InProcess
 from twinaudit.fairness.audit import (
     DISPARITIES,
@@ -105,12 +106,17 @@ def _audit_options(spec: AuditSpec, favourable: int) -> dict[str, Any]:
             "rate_interval": spec.fairness.rate_interval}
 
 
-def before_after(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+def before_after(before: dict[str, Any], after: dict[str, Any], *,
+                 confidence: float = 0.95) -> dict[str, Any]:
     """For each framework: accuracy and every disparity before and after a mitigation.
 
-    Each figure is the mean and standard deviation over seeds, and the first seed's
+    Each side of a figure is the mean and standard deviation over seeds, the ``confidence``
+    t interval of that mean (``seed_ci``: the seeds' own noise), and the first seed's
     bootstrap interval (intervals of different seeds are not averaged: that has no
-    statistical meaning), with ``change = after mean − before mean``.
+    statistical meaning). ``change`` is after mean − before mean, and ``paired`` the same
+    change read on the pairs a seed makes (the mitigated and the baseline twin of seed ``s``:
+    :func:`twinaudit.audits.equivalence.paired_change`), so a change inside seed noise reads
+    "no clear change".
     """
     table: dict[str, Any] = {}
     for framework, before_runs in before["twins"].items():
@@ -123,10 +129,12 @@ def before_after(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any
         def row(extract: Callable[..., Any], before_runs: dict[Any, Any] = before_runs,
                 after_runs: dict[Any, Any] = after_runs,
                 seeds: list[Any] = seeds) -> dict[str, Any]:
-            return {
-                "before": _over_seeds([extract(before_runs[seed]) for seed in seeds]),
-                "after": _over_seeds([extract(after_runs[seed]) for seed in seeds]),
-            }
+            first = [extract(before_runs[seed]) for seed in seeds]
+            second = [extract(after_runs[seed]) for seed in seeds]
+            return {"before": _over_seeds(first, confidence),
+                    "after": _over_seeds(second, confidence),
+                    "paired": paired_change([_value(e) for e in first],
+                                            [_value(e) for e in second], level=confidence)}
 
         entry = {"accuracy": row(lambda audit: audit["overall"]["metrics"]["accuracy"]),
                  "group_sets": {}}
@@ -146,13 +154,18 @@ def before_after(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any
     return table
 
 
-def _over_seeds(entries: list[dict[str, Any]]) -> dict[str, Any]:
-    values = np.array([e["value"] for e in entries
-                       if isinstance(e.get("value"), int | float)
-                       and not isinstance(e.get("value"), bool)], dtype=np.float64)
+def _value(entry: dict[str, Any]) -> float | None:
+    value = entry.get("value")
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else None
+
+
+def _over_seeds(entries: list[dict[str, Any]], confidence: float) -> dict[str, Any]:
+    values = np.array([v for v in map(_value, entries) if v is not None], dtype=np.float64)
     return {
         "mean": float(values.mean()) if values.size else None,
         "std": float(values.std(ddof=1)) if values.size > 1 else None,
+        "seed_ci": mean_interval(values.tolist(), level=confidence),
         "ci_first_seed": entries[0].get("ci") if entries else None,
         "n_seeds": int(values.size),
     }

@@ -39,11 +39,14 @@ class Bar:
 
 @dataclass(frozen=True)
 class Point:
-    """One scatter point, with the text its tooltip shows."""
+    """One scatter point, with the text its tooltip shows and, when known, an interval in
+    each direction drawn as error bars (``(low, high)``)."""
 
     x: float
     y: float
     label: str = ""
+    x_range: tuple[float, float] | None = None
+    y_range: tuple[float, float] | None = None
 
 
 def _text(value: object) -> str:
@@ -331,7 +334,9 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def scatter_chart(series: Mapping[str, Sequence[Point]], *, title: str, x_label: str,
-                  y_label: str, width: int = 640, height: int = 320) -> Markup:
+                  y_label: str, width: int = 640, height: int = 320,
+                  front: Sequence[Point] = (), front_label: str = "front",
+                  styles: Mapping[str, tuple[int, int]] | None = None) -> Markup:
     """A scatter of named point series, each with its own marker shape and colour.
 
     Used for the accuracy-versus-disparity trade-off: one series per (variant, framework).
@@ -339,9 +344,16 @@ def scatter_chart(series: Mapping[str, Sequence[Point]], *, title: str, x_label:
     Parameters
     ----------
     series : mapping of str to sequence of Point
-        Points per series name; non-finite points are left out.
+        Points per series name; non-finite points are left out. A point's ``x_range`` and
+        ``y_range`` are drawn as error bars.
     title, x_label, y_label : str
         Chart title and axis labels.
+    front : sequence of Point
+        Points joined, in the order given, by a dashed line (the Pareto front) and ringed,
+        named ``front_label`` in the legend.
+    styles : mapping of series name to (colour index, shape index), optional
+        Two cues that mean two things (the trade-off: colour the method, shape the
+        framework); by default both follow the series' position.
 
     Returns
     -------
@@ -353,9 +365,10 @@ def scatter_chart(series: Mapping[str, Sequence[Point]], *, title: str, x_label:
     every = [p for points in kept.values() for p in points]
     if not every:
         return Markup('<p class="muted">No data to chart.</p>')
-    x_ticks = _padded_ticks([p.x for p in every])
-    y_ticks = _padded_ticks([p.y for p in every])
-    legend_width = 30 + _FONT_WIDTH * max(len(str(name)) for name in series) + 10
+    x_ticks = _padded_ticks([v for p in every for v in (p.x, *_finite(p.x_range))])
+    y_ticks = _padded_ticks([v for p in every for v in (p.y, *_finite(p.y_range))])
+    names = [*series, *([front_label] if front else [])]
+    legend_width = 30 + _FONT_WIDTH * max(len(str(name)) for name in names) + 10
     left, right, top, bottom = 64, legend_width + 16, 30, 42
     plot_w, plot_h = width - left - right, height - top - bottom
 
@@ -376,18 +389,54 @@ def scatter_chart(series: Mapping[str, Sequence[Point]], *, title: str, x_label:
                      f'class="tick">{_tick_label(tick)}</text>')
     parts += _axes(left, top, plot_w, plot_h, height=height, x_label=x_label,
                    y_label=y_label)
+    if front:
+        line = " ".join(f"{px(p.x):.1f},{py(p.y):.1f}" for p in front)
+        parts.append(f'<polyline points="{line}" fill="none" class="front" stroke="#777" '
+                     f'stroke-width="1.5" stroke-dasharray="5 3"><title>{_text(front_label)}'
+                     "</title></polyline>")
+        # Ringed too: a front of one point draws no line.
+        parts += [f'<circle cx="{px(p.x):.1f}" cy="{py(p.y):.1f}" r="9" fill="none" '
+                  'stroke="#777" stroke-width="1.2" class="front"/>' for p in front]
+    style = dict(styles or {})
     for index, (name, points) in enumerate(kept.items()):
+        colour_index, shape_index = style.get(name, (index, index))
+        colour = PALETTE[colour_index % len(PALETTE)]
         for point in points:
+            for x1, y1, x2, y2 in _error_bars(point, px, py):
+                parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+                             f'stroke="{colour}" stroke-width="1.2" class="error-bar"/>')
             tooltip = f"{name}{' — ' + point.label if point.label else ''}: " \
                       f"{x_label} {point.x:.3f}, {y_label} {point.y:.3f}"
-            parts.append(_marker(index, px(point.x), py(point.y), tooltip))
+            parts.append(_marker(colour_index, px(point.x), py(point.y), tooltip,
+                                 shape=shape_index))
 
     def swatch(index: int, x: float, y: float) -> str:
-        return _marker(index, x + 12, y, "")
+        if index == len(series):  # the front's entry: a dashed stroke
+            return (f'<line x1="{x}" y1="{y}" x2="{x + 24}" y2="{y}" stroke="#777" '
+                    'stroke-width="1.5" stroke-dasharray="5 3"/>')
+        colour_index, shape_index = style.get(names[index], (index, index))
+        return _marker(colour_index, x + 12, y, "", shape=shape_index)
 
-    parts += _legend(list(series), left + plot_w + 14, top + 6, swatch)
+    parts += _legend(names, left + plot_w + 14, top + 6, swatch)
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _error_bars(point: Point, px, py) -> list[tuple[float, float, float, float]]:
+    """The pixel ends of a point's horizontal and vertical error bars."""
+    bars = []
+    if x_range := _finite(point.x_range):
+        bars.append((px(x_range[0]), py(point.y), px(x_range[1]), py(point.y)))
+    if y_range := _finite(point.y_range):
+        bars.append((px(point.x), py(y_range[0]), px(point.x), py(y_range[1])))
+    return bars
+
+
+def _finite(pair: tuple[float, float] | None) -> tuple[float, ...]:
+    """An interval's ends when both are finite numbers, else nothing."""
+    if pair is None or not all(isinstance(v, int | float) and math.isfinite(v) for v in pair):
+        return ()
+    return (float(pair[0]), float(pair[1]))
 
 
 def _padded_ticks(values: Sequence[float]) -> list[float]:
@@ -396,22 +445,23 @@ def _padded_ticks(values: Sequence[float]) -> list[float]:
     return _nice_ticks(low - pad, high + pad, 5)
 
 
-def _marker(index: int, x: float, y: float, tooltip: str) -> str:
-    """A marker whose *shape* names the series, so the legend reads without colour."""
+def _marker(index: int, x: float, y: float, tooltip: str, *, shape: int | None = None) -> str:
+    """A marker whose *shape* names the series, so the legend reads without colour (``shape``
+    picks it apart from the colour when the two cues mean different things)."""
     colour = PALETTE[index % len(PALETTE)]
-    shape = _MARKERS[index % len(_MARKERS)]
+    shape_name = _MARKERS[(index if shape is None else shape) % len(_MARKERS)]
     # Every other series is hollow: a second cue besides shape, and overlaps stay visible.
     fill = colour if (index // len(_MARKERS)) % 2 == 0 and index % 2 == 0 else "none"
     style = f'fill="{fill}" stroke="{colour}" stroke-width="2"'
     title = f"<title>{_text(tooltip)}</title>" if tooltip else ""
-    if shape == "circle":
+    if shape_name == "circle":
         return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" {style}>{title}</circle>'
-    if shape == "square":
+    if shape_name == "square":
         return (f'<rect x="{x - 4.5:.1f}" y="{y - 4.5:.1f}" width="9" height="9" {style}>'
                 f"{title}</rect>")
-    if shape == "triangle":
+    if shape_name == "triangle":
         points = f"{x:.1f},{y - 6:.1f} {x - 5.5:.1f},{y + 4.5:.1f} {x + 5.5:.1f},{y + 4.5:.1f}"
-    elif shape == "diamond":
+    elif shape_name == "diamond":
         points = f"{x:.1f},{y - 6:.1f} {x + 6:.1f},{y:.1f} {x:.1f},{y + 6:.1f} {x - 6:.1f},{y:.1f}"
     else:
         return (f'<path d="M{x - 5:.1f},{y - 5:.1f} L{x + 5:.1f},{y + 5:.1f} M{x - 5:.1f},'

@@ -99,7 +99,9 @@ def build_sections(results: dict) -> dict:
         "fairness": fairness,
         "counterfactual": counterfactual_section(results),
         "task_notes": task_notes(results),
-        "mitigation": mitigation_section(results.get("mitigation"), results.get("fairness")),
+        "mitigation": mitigation_section(
+            results.get("mitigation"), results.get("fairness"),
+            (results.get("audit") or {}).get("spec", {}).get("mitigation")),
         "attribution": attribution_section(results),
         "benchmarks": benchmarks_section(results),
         "environment": environment_section(results),

@@ -51,7 +51,7 @@ SECTION_TABLE: dict[str, tuple[bool, str]] = {
     "twins": (True, "one summary per (framework, seed) twin"),
     "parity": (False, "the identical-settings proof (both frameworks trained)"),
     "fairness": (False, "group metrics and disparities per twin, summary across seeds"),
-    "mitigation": (False, "reweighing and ThresholdOptimizer, before and after"),
+    "mitigation": (False, "each [mitigation] method's twins or predictions, before and after"),
     "anomaly": (False, "autoencoder flag thresholds per twin"),
     "counterfactual": (False, "the text twins' counterfactual identity test"),
     "attribution": (False, "attributions, twin agreement, the fairness link"),
@@ -384,25 +384,42 @@ def prediction_agreement() -> Schema:
 
 
 def mitigation_schema() -> Schema:
-    over_seeds = obj(optional={"mean": figure(), "std": figure(), "ci_first_seed": interval(),
-                               "n_seeds": count()})
+    over_seeds = obj(optional={"mean": figure(), "std": figure(), "seed_ci": interval(),
+                               "ci_first_seed": interval(), "n_seeds": count()})
+    paired = obj(optional={"n_seeds": count(), "mean": figure(), "ci": interval(),
+                           "level": number(),
+                           "reading": one_of("higher", "lower", "no clear change", "undecided")})
     # The report indexes both sides of a change.
     change = obj(required={"before": over_seeds, "after": over_seeds},
-                 optional={"change": figure()})
+                 optional={"change": figure(), "paired": paired})
     before_after = mapping(obj(optional={"accuracy": change,
                                          "group_sets": mapping(mapping(change))}))
-    effect = {"fairness": fairness_by_twin(), "before_after": before_after}
+    effect = {"fairness": fairness_by_twin(), "before_after": before_after,
+              "groups": array(string()), "pooled_groups": array(string())}
+    parity = obj(optional={**parity_checks(), "prediction_agreement": prediction_agreement()})
+    retrained = {"twins": array(twin_summary()), "parity": parity, **effect}
+    resampled = obj(optional={
+        "scheme": one_of("uniform", "preferential"), "chosen_by": string(),
+        "cells": array(obj(required={"group": string(), "label": integer(),
+                                     "before": count(), "after": count()})),
+        "rows": obj(optional={"repeated": count(), "left_out": count(), "total": count()}),
+        **retrained})
+    reduction = obj(optional={
+        "constraints": string(), "eps": number(), "max_iter": count(), "grid_size": count(),
+        "estimator": string(),
+        "twins": array(obj(required={"framework": string(), "seed": integer()},
+                           optional={"test_accuracy": figure(), "n_trained": count(),
+                                     "n_used": count(), "n_constant": count(),
+                                     "fit_seconds": number()})),
+        "prediction_agreement": prediction_agreement(), **effect})
     return obj(optional={
         "reweighing": obj(optional={
-            "groups": array(string()), "pooled_groups": array(string()),
             "weights": obj(optional={"min": figure(), "max": figure(), "mean": figure()}),
-            "twins": array(twin_summary()),
-            "parity": obj(optional={**parity_checks(),
-                                    "prediction_agreement": prediction_agreement()}),
-            **effect}),
+            **retrained}),
+        "uniform_resampling": resampled, "preferential_resampling": resampled,
+        "exponentiated_gradient": reduction, "grid_search": reduction,
         "threshold_optimizer": obj(optional={
-            "constraints": string(), "groups": array(string()), "fitted_on": string(),
-            "pooled_groups": array(string()), **effect})})
+            "constraints": string(), "fitted_on": string(), **effect})})
 
 
 def anomaly_schema() -> Schema:

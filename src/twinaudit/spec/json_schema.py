@@ -32,6 +32,7 @@ _NAMES: dict[tuple[str, str], tuple[str, ...]] = {
     ("attribution", "integration_method"): vocabulary.QUADRATURES,
     ("attribution", "baselines"): vocabulary.ATTRIBUTION_BASELINES,
     ("mitigation", "constraints"): vocabulary.CONSTRAINTS,
+    ("mitigation", "methods"): vocabulary.MITIGATIONS,
     ("fairness", "rate_interval"): vocabulary.RATE_INTERVALS,
     ("fairness", "multiplicity"): vocabulary.MULTIPLICITY,
 }

@@ -33,11 +33,13 @@ from twinaudit.vocabulary import (
     LIST_FILTER_OPS,
     MAX_SEEDS,
     MITIGATION_NETWORKS,
+    MITIGATIONS,
     MULTIPLICITY,
     NETWORK_DATASETS,
     NETWORKS,
     QUADRATURES,
     RATE_INTERVALS,
+    RENAMED_MITIGATION_KEYS,
     is_safe_audit_name,
 )
 
@@ -86,6 +88,8 @@ def spec_from_dict(raw: dict[str, Any], *, source: Path) -> AuditSpec:
     for required in ("audit", "data"):
         if required not in raw:
             raise SpecError(f"{source}: missing section [{required}]")
+    if isinstance(raw.get("mitigation"), dict):
+        raw["mitigation"] = _methods_from_switches(raw["mitigation"], f"{source}: [mitigation]")
     sections = {
         name: _build_section(cls, raw.get(name, {}), f"{source}: [{name}]")
         for name, cls in SECTIONS.items()
@@ -93,6 +97,25 @@ def spec_from_dict(raw: dict[str, Any], *, source: Path) -> AuditSpec:
     spec = AuditSpec(source=source, **sections)
     _check_values(spec)
     return spec
+
+
+def _methods_from_switches(raw: dict[str, Any], where: str) -> dict[str, Any]:
+    """An older [mitigation] that switched its two methods on and off (``reweighing = true``,
+    ``threshold_optimizer = false``) reads as the ``methods`` list it means, so audit
+    definitions written before the list still run as they did."""
+    switches = {key: raw[key] for key in RENAMED_MITIGATION_KEYS if key in raw}
+    if not switches:
+        return raw
+    if "methods" in raw:
+        key = next(iter(switches))
+        raise SpecError(f"{where}.{key}: expected no value beside methods (to run it, "
+                        f"{RENAMED_MITIGATION_KEYS[key]})")
+    for key, value in switches.items():
+        if not isinstance(value, bool):
+            raise SpecError(f"{where}.{key}: expected bool, got {value!r}")
+    rest = {key: value for key, value in raw.items() if key not in switches}
+    return {**rest, "methods": [name for name in RENAMED_MITIGATION_KEYS
+                                if switches.get(name, True)]}
 
 
 def _check_filter(entry: dict[str, Any], key: str, require: Callable[..., None]) -> None:
@@ -294,8 +317,8 @@ def _check_values(spec: AuditSpec) -> None:
     require(data.vocabulary_size >= 3, "data.vocabulary_size",
             "an integer >= 3 (padding, out-of-vocabulary and a word)", data.vocabulary_size)
     require(not spec.audits.mitigation or net.kind in MITIGATION_NETWORKS, "audits.mitigation",
-            "false for this kind (mitigation is implemented for the MLP's binary "
-            "classification)", spec.audits.mitigation)
+            "false for this kind (mitigation is implemented for the binary classification of "
+            "the MLP and the LSTM)", spec.audits.mitigation)
     require(0 < spec.fairness.flag_quantile < 1, "fairness.flag_quantile", "a number in (0, 1)",
             spec.fairness.flag_quantile)
     require(bool(net.hidden) and all(h > 0 for h in net.hidden), "network.hidden",
@@ -338,6 +361,17 @@ def _check_values(spec: AuditSpec) -> None:
             f"one of {RATE_INTERVALS}", fairness.rate_interval)
     require(fairness.multiplicity in MULTIPLICITY, "fairness.multiplicity",
             f"one of {MULTIPLICITY}", fairness.multiplicity)
+    require(set(mitigation.methods) <= set(MITIGATIONS)
+            and len(set(mitigation.methods)) == len(mitigation.methods), "mitigation.methods",
+            f"distinct names among {', '.join(MITIGATIONS)}", mitigation.methods)
+    require(0 < mitigation.reductions_eps <= 1, "mitigation.reductions_eps",
+            "a number in (0, 1]", mitigation.reductions_eps)
+    require(1 <= mitigation.reductions_max_iter <= 100, "mitigation.reductions_max_iter",
+            "an integer in [1, 100]", mitigation.reductions_max_iter)
+    require(2 <= mitigation.grid_size <= 100, "mitigation.grid_size",
+            "an integer in [2, 100]", mitigation.grid_size)
+    require(0 <= mitigation.max_accuracy_cost <= 1, "mitigation.max_accuracy_cost",
+            "a number in [0, 1]", mitigation.max_accuracy_cost)
     require(set(spec.reweigh_on) <= sensitive, "mitigation.reweigh_on",
             f"sensitive features among {sorted(sensitive)}", mitigation.reweigh_on)
     require(set(spec.threshold_on) <= sensitive, "mitigation.threshold_on",

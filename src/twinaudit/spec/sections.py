@@ -164,17 +164,30 @@ class FairnessSection:
 
 @dataclass(frozen=True)
 class MitigationSection:
-    """[mitigation]: Kamiran–Calders reweighing and fairlearn's ThresholdOptimizer."""
+    """[mitigation]: which mitigations run (:data:`twinaudit.vocabulary.MITIGATIONS`), and on
+    which groups."""
 
-    reweighing: bool = True
-    #: The grouping the weights make independent of the label (default: the first sensitive
-    #: feature).
+    #: Pre-processing (reweighing, uniform_resampling, preferential_resampling), in-processing
+    #: (exponentiated_gradient, grid_search) and post-processing (threshold_optimizer).
+    methods: list[str] = field(default_factory=lambda: ["reweighing", "threshold_optimizer"])
+    #: The grouping the training-time mitigations (re-weighing, re-sampling, reductions) make
+    #: the label or the predictions independent of (default: the first sensitive feature).
     reweigh_on: list[str] = field(default_factory=list)
-    threshold_optimizer: bool = True
+    #: fairlearn's constraint for ThresholdOptimizer and the reductions:
     #: "demographic_parity" or "equalized_odds".
     constraints: str = "demographic_parity"
     #: The grouping the thresholds are per (default: as reweigh_on).
     threshold_on: list[str] = field(default_factory=list)
+    #: The reductions' bound on the constraint violation (fairlearn's ``eps`` of
+    #: ExponentiatedGradient; GridSearch has none).
+    reductions_eps: float = 0.01
+    #: The most twins ExponentiatedGradient trains per (framework, seed) (its ``max_iter``),
+    #: and the grid size of GridSearch: each is one more training run.
+    reductions_max_iter: int = 8
+    grid_size: int = 7
+    #: The report ranks the methods by the disparity they reach among those that cost at
+    #: most this much accuracy (mean over seeds).
+    max_accuracy_cost: float = 0.01
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""The mitigation section: before/after rows per method and the accuracy-vs-disparity chart."""
+"""The mitigation section: before/after rows per method, the accuracy-vs-disparity trade-off
+charts (one per group set and headline disparity, every method × framework a point with its
+seed intervals both ways, the Pareto front marked) and a ranking of the methods by the
+disparity they reach within an accuracy budget."""
 
 from __future__ import annotations
 
@@ -20,14 +23,22 @@ from twinaudit.report.views._common import (
 )
 
 _BASELINE_KEYS = {"before", "baseline", "unmitigated"}
+#: The ranking's accuracy budget when the audit definition does not state one
+#: (``[mitigation] max_accuracy_cost``).
+DEFAULT_ACCURACY_BUDGET = 0.01
+NO_MITIGATION = "no mitigation"
 
 
-def mitigation_section(mitigation: Any, fairness: Any) -> dict | None:
-    """Before/after rows per mitigation method and the accuracy-vs-disparity trade-off chart.
+def mitigation_section(mitigation: Any, fairness: Any, settings: Any = None) -> dict | None:
+    """Before/after rows per mitigation method, the trade-off charts and the ranking.
+
+    ``settings`` is the audit definition's ``[mitigation]`` as results.json records it; its
+    ``max_accuracy_cost`` is the ranking's accuracy budget.
 
     "Before" is the unmitigated fairness audit of the same twins (``results["fairness"]``, or
     a ``before`` entry inside the method's own block); "after" is every other audit found
-    under the method.
+    under the method. Where a method's block has its ``before_after`` table, the readings use
+    its paired seed statistics and the charts and ranking are drawn from it.
     """
     if not isinstance(mitigation, dict):
         return None
@@ -38,12 +49,18 @@ def mitigation_section(mitigation: Any, fairness: Any) -> dict | None:
         before = _inner_baseline(block) or baseline
         after = twin_audits(_strip_baselines(block))
         rows = _before_after_rows(before, after) if after else _precomputed_rows(block)
+        _read_pairs(rows, block.get("before_after"))
         if rows:
             views.append({"method": method, "rows": rows, "after": after, "before": before,
                           "settings": _settings(block)})
     if not views:
         return None
-    return {"methods": views, "chart": _trade_off_chart(views)}
+    budget = get(settings, "max_accuracy_cost")
+    accuracy_budget = budget if is_number(budget) else DEFAULT_ACCURACY_BUDGET
+    tables = {method: block["before_after"] for method, block in methods.items()
+              if isinstance(block.get("before_after"), dict)}
+    return {"methods": views, "charts": trade_off_charts(tables),
+            "rankings": rankings(tables, accuracy_budget), "accuracy_budget": accuracy_budget}
 
 
 def _methods(mitigation: dict) -> dict[str, Any]:
@@ -151,16 +168,25 @@ def fairness_of(metric: str, value: float) -> float:
     return min(value, 1.0 / value)
 
 
-def direction(metric: str, before: Aggregate, after: Aggregate) -> str:
+def direction(metric: str, before: Aggregate, after: Aggregate,
+              paired: Mapping[str, Any] | None = None) -> str:
     """Say in words whether a change is an improvement: colour must not carry it alone.
 
-    "no clear change" when the change is within rounding (5e-4) or the two figures' interval
-    envelopes overlap — a change the seeds' own intervals cannot tell from noise.
+    "no clear change" when the change is within rounding (5e-4), or inside seed noise: with
+    the paired seed statistics (``paired``, :func:`twinaudit.audits.equivalence.paired_change`)
+    when their interval holds 0, else when the two figures' interval envelopes overlap.
     """
     if not (is_number(before.mean) and is_number(after.mean)):
         return "unchanged"
     change = after.mean - before.mean
-    if abs(change) < 5e-4 or _overlap(before, after):
+    reading = paired.get("reading") if isinstance(paired, Mapping) else None
+    if reading in ("higher", "lower"):
+        noise = False
+    elif reading == "no clear change":
+        noise = True
+    else:  # one seed, or no pairs: the interval envelopes are all there is
+        noise = _overlap(before, after)
+    if abs(change) < 5e-4 or noise:
         return "no clear change"
     if metric == "accuracy":
         return "better" if change > 0 else "worse"
@@ -175,25 +201,137 @@ def _overlap(before: Aggregate, after: Aggregate) -> bool:
     return after.low <= before.high and before.low <= after.high
 
 
-def _trade_off_chart(views: list[dict]):
-    """Accuracy against the first group set's demographic parity difference, per twin."""
+def _read_pairs(rows: list[dict], table: Any) -> None:
+    """Give each row its paired seed statistics from the method's ``before_after`` table, and
+    read its direction with them."""
+    if not isinstance(table, Mapping):
+        return
+    for row in rows:
+        keys = (["accuracy"] if row["metric"] == "accuracy" else
+                ["group_sets", row["group_set"], row["metric"]])
+        paired = get(table, row["framework"], *keys, "paired")
+        if isinstance(paired, Mapping):
+            row["paired"] = paired
+            row["direction"] = direction(row["metric"], row["before"], row["after"], paired)
+
+
+def _points(tables: Mapping[str, Any], group_set: str, disparity: str
+            ) -> dict[str, list[Point]]:
+    """One point per (method, framework), and the baseline twins' per framework, at their
+    means over seeds with the seeds' t intervals as error bars."""
     series: dict[str, list[Point]] = {}
-    group_set = None
-    before = views[0]["before"]
-    for label, audits in [("no mitigation", before)] + [(v["method"], v["after"]) for v in views]:
-        group_set = group_set or _first_group_set(audits)
-        for twin in audits:
-            x = _disparity_value(twin.audit, group_set, "demographic_parity_difference")
-            y = get(twin.audit, "overall", "metrics", "accuracy", "value")
-            if is_number(x) and is_number(y):
-                series.setdefault(f"{label} · {twin.framework}", []).append(
-                    Point(x, y, f"seed {twin.seed}"))
-    if not series:
-        return None
-    return scatter_chart(series, title=f"Accuracy vs disparity ({group_set}), one point per twin",
-                         x_label="demographic parity difference (lower is fairer)",
-                         y_label="accuracy")
+    for method, table in tables.items():
+        for framework, entry in table.items():
+            accuracy = get(entry, "accuracy")
+            figure = get(entry, "group_sets", group_set, disparity)
+            for label, side in ((NO_MITIGATION, "before"), (method, "after")):
+                name = f"{label} · {framework}"
+                if label == NO_MITIGATION and name in series:
+                    continue
+                x, y = get(figure, side, "mean"), get(accuracy, side, "mean")
+                if is_number(x) and is_number(y):
+                    series[name] = [Point(x, y, f"{get(figure, side, 'n_seeds')} seeds",
+                                          _pair(get(figure, side, "seed_ci")),
+                                          _pair(get(accuracy, side, "seed_ci")))]
+    return series
 
 
-def _disparity_value(audit: dict, group_set: str | None, name: str) -> Any:
-    return get(audit, "group_sets", group_set or "", "disparities", name, "value")
+def _pair(interval: Any) -> tuple[float, float] | None:
+    return (interval[0], interval[1]) if is_interval(interval) else None
+
+
+def pareto_front(points: Sequence[Point], metric: str) -> list[Point]:
+    """The points no other point beats on both accuracy (higher) and fairness (the metric's
+    own sense: :func:`fairness_of`), in order of disparity."""
+    def beaten(p: Point) -> bool:
+        return any(q.y >= p.y and fairness_of(metric, q.x) >= fairness_of(metric, p.x)
+                   and (q.y > p.y or fairness_of(metric, q.x) > fairness_of(metric, p.x))
+                   for q in points)
+
+    return sorted((p for p in points if not beaten(p)), key=lambda p: p.x)
+
+
+def _group_sets(tables: Mapping[str, Any]) -> list[str]:
+    names: list[str] = []
+    for table in tables.values():
+        for entry in table.values():
+            names += [name for name in get(entry, "group_sets", default={}) if name not in names]
+    return names
+
+
+def trade_off_charts(tables: Mapping[str, Any]) -> list[dict]:
+    """Accuracy against each headline disparity, one chart per group set and disparity."""
+    charts = []
+    for group_set in _group_sets(tables):
+        for disparity in HEADLINE_DISPARITIES:
+            series = _points(tables, group_set, disparity)
+            if not series:
+                continue
+            sense = ("lower is fairer" if disparity.endswith(LOWER_IS_FAIRER_SUFFIX)
+                     else "closer to 1 is fairer")
+            styles = _styles(series, tables)
+            series = dict(sorted(series.items(), key=lambda item: styles[item[0]]))
+            front = pareto_front([p for points in series.values() for p in points], disparity)
+            charts.append({"group_set": group_set, "disparity": disparity, "chart": scatter_chart(
+                series, title=f"Accuracy vs {disparity.replace('_', ' ')} ({group_set}), "
+                              "means over seeds with their intervals",
+                x_label=f"{disparity.replace('_', ' ')} ({sense})", y_label="accuracy",
+                front=front, front_label="Pareto front", width=820, height=360,
+                styles=styles)})
+    return charts
+
+
+def _styles(series: Mapping[str, Any], tables: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
+    """Colour names the method, marker shape the framework."""
+    methods = [NO_MITIGATION, *tables]
+    frameworks: list[str] = []
+    styles = {}
+    for name in series:
+        method, framework = name.split(" · ", 1)
+        if framework not in frameworks:
+            frameworks.append(framework)
+        styles[name] = (methods.index(method), frameworks.index(framework))
+    return styles
+
+
+def rankings(tables: Mapping[str, Any], budget: float) -> list[dict]:
+    """Per group set: every method × framework ranked by the first headline disparity it
+    reaches, among those that cost at most ``budget`` accuracy (mean over seeds); the others
+    follow, unranked. The baseline twins are a row of their own (cost 0)."""
+    disparity = HEADLINE_DISPARITIES[0]
+    out = []
+    for group_set in _group_sets(tables):
+        entries = []
+        for name, points in _points(tables, group_set, disparity).items():
+            label, framework = name.split(" · ", 1)
+            table = tables.get(label) or next(iter(tables.values()))
+            entry = get(table, framework)
+            side = "before" if label == NO_MITIGATION else "after"
+            figure = get(entry, "group_sets", group_set, disparity)
+            accuracy = get(entry, "accuracy")
+            cost = (0.0 if label == NO_MITIGATION else
+                    get(accuracy, "before", "mean") - get(accuracy, "after", "mean"))
+            paired = None if label == NO_MITIGATION else get(figure, "paired")
+            reading = ("baseline" if paired is None else
+                       direction(disparity, _aggregate(figure, "before"),
+                                 _aggregate(figure, side), paired))
+            entries.append({"method": label, "framework": framework, "disparity": points[0].x,
+                            "disparity_ci": get(figure, side, "seed_ci"),
+                            "accuracy": points[0].y, "cost": cost, "reading": reading,
+                            "accuracy_reading": "baseline" if label == NO_MITIGATION else
+                            direction("accuracy", _aggregate(accuracy, "before"),
+                                      _aggregate(accuracy, side), get(accuracy, "paired")),
+                            "within_budget": cost <= budget + 1e-12})
+        entries.sort(key=lambda e: (not e["within_budget"],
+                                    -fairness_of(disparity, e["disparity"])))
+        for rank, entry in enumerate(entries, start=1):
+            entry["rank"] = rank if entry["within_budget"] else None
+        out.append({"group_set": group_set, "disparity": disparity, "rows": entries})
+    return out
+
+
+def _aggregate(figure: Any, side: str) -> Aggregate:
+    interval = get(figure, side, "seed_ci")
+    ok = is_interval(interval)
+    return Aggregate(mean=get(figure, side, "mean"), low=interval[0] if ok else None,
+                     high=interval[1] if ok else None, n_seeds=get(figure, side, "n_seeds") or 0)
