@@ -6,11 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import write_small_audit
 from twinaudit.data import load_dataset
 from twinaudit.results import validate_results
 from twinaudit.spec import load_spec
 from twinaudit.vocabulary import FRAMEWORKS, MITIGATIONS
+
+from helpers import write_small_audit
 
 pytestmark = pytest.mark.slow
 
@@ -50,8 +51,9 @@ def test_every_method_is_reported_for_both_frameworks(run):
                                                                  "no clear change")
     predictions = pd.read_parquet(folder / "out" / "predictions.parquet")
     assert set(predictions["variant"]) == {"baseline", "reweighed", "uniform_resampling",
-                                           "preferential_resampling", "exponentiated_gradient",
-                                           "grid_search", "threshold_optimizer"}
+                                           "preferential_resampling", "adversarial",
+                                           "exponentiated_gradient", "grid_search",
+                                           "threshold_optimizer"}
     counts = predictions.groupby(["variant", "framework"]).size()
     assert counts.nunique() == 1  # every variant × framework: every test row of both seeds
     validate_results(results, source="mitigations")
@@ -63,6 +65,14 @@ def test_the_retrained_twins_pass_the_twin_proof_on_their_new_data(run):
         parity = results["mitigation"][method]["parity"]
         assert parity["proof"]["passed"], (method, parity["proof"]["text"])
         assert parity["verdict"]["passed"], (method, parity["verdict"]["text"])
+
+
+def test_the_adversarial_twins_are_proven_identical_in_the_run(run):
+    _, results, _ = run
+    parity = results["mitigation"]["adversarial"]["parity"]
+    assert parity["proof"]["passed"], parity["proof"]["text"]
+    assert parity["prediction_agreement"]["min"] > 0.99
+    assert len(results["mitigation"]["adversarial"]["twins"]) == 4
 
 
 def test_the_resampled_cells_are_the_ones_independence_asks_for(run):

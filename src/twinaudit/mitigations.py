@@ -9,11 +9,14 @@ Three kinds of method, by where they act (:data:`twinaudit.vocabulary.MITIGATION
   rows (``uniform_resampling``, ``preferential_resampling``). The new data go through the
   one shared schedule, so the parity proof covers the retrained twins as it covers the
   baseline's;
-- **in-processing** — fairlearn's reductions (``exponentiated_gradient``, ``grid_search``)
-  with a fresh twin of each framework and seed as their estimator;
+- **in-processing** — adversarial debiasing (``adversarial``: each twin trained against an
+  adversary of the group, proven identical across frameworks by its own float64 proof) and
+  fairlearn's reductions (``exponentiated_gradient``, ``grid_search``) with a fresh twin of
+  each framework and seed as their estimator;
 - **post-processing** — fairlearn's ``ThresholdOptimizer`` on each baseline twin's scores.
 
-What needs no trained baseline twin (the weights, the uniform multiset, the reductions) is
+What needs no trained baseline twin (the weights, the uniform multiset, the adversarial
+twins, the reductions) is
 submitted to the engine with the baseline's training; preferential re-sampling ranks rows by
 a baseline twin's scores and thresholds post-process them, so both wait for the baseline.
 """
@@ -32,6 +35,11 @@ import pandas as pd
 
 from twinaudit.data import Dataset
 from twinaudit.engine import Collect, Engine
+from twinaudit.fairness.adversarial import (
+    AdversarialSettings,
+    adversarial_proof,
+    train_adversarial_twin,
+)
 from twinaudit.fairness.by_twin import before_after, fairness_by_twin
 from twinaudit.fairness.mitigation import (
     Constraint,
@@ -53,7 +61,7 @@ from twinaudit.variants import predictions_frame, submit_parity, submit_training
 Twins = dict[tuple[str, int], Twin]
 #: Each pre-processing method's name in the predictions table's ``variant`` column.
 VARIANTS = {"reweighing": "reweighed", "uniform_resampling": "uniform_resampling",
-            "preferential_resampling": "preferential_resampling"}
+            "preferential_resampling": "preferential_resampling", "adversarial": "adversarial"}
 
 
 @dataclass(frozen=True)
@@ -101,7 +109,7 @@ class Mitigations:
     def __init__(self, stage: Stage):
         classes: dict[str, Callable[[Stage], Mitigation]] = {
             "reweighing": Reweighing, "uniform_resampling": UniformResampling,
-            "preferential_resampling": PreferentialResampling,
+            "preferential_resampling": PreferentialResampling, "adversarial": Adversarial,
             "exponentiated_gradient": lambda stage: Reduction(stage, "exponentiated_gradient"),
             "grid_search": lambda stage: Reduction(stage, "grid_search"),
             "threshold_optimizer": ThresholdOptimizer}
@@ -260,6 +268,56 @@ def _retrained(stage: Stage, method: str, pending: Collect[Twins], data: Trainin
 # -- in-processing -----------------------------------------------------------------------
 
 
+class Adversarial(Mitigation):
+    """Each framework's twin of each seed trained against an adversary of the training-time
+    grouping (:mod:`twinaudit.fairness.adversarial`)."""
+
+    def __init__(self, stage: Stage):
+        super().__init__(stage)
+        mitigation = stage.spec.mitigation
+        self.settings = AdversarialSettings(constraints=mitigation.constraints,
+                                            alpha=mitigation.adversary_alpha)
+        names, codes = np.unique(stage.train_groups[0].astype(str), return_inverse=True)
+        self.groups, self.names = codes.reshape(-1), names.tolist()
+
+    def submit(self) -> None:
+        stage, spec = self.stage, self.stage.spec
+        shared = stage.engine.share(stage.data)
+        self.pending = {(framework, seed): stage.engine.submit(
+            "mitigation", train_adversarial_twin, framework, stage.network, stage.schedule,
+            seed, spec.training.threads, shared, self.groups, self.settings)
+            for seed in spec.training.seeds for framework in spec.training.frameworks}
+
+    def finish(self, twins: Twins, results: dict) -> tuple[dict, pd.DataFrame]:
+        stage, spec, dataset = self.stage, self.stage.spec, self.stage.dataset
+        trained = {key: collect() for key, collect in self.pending.items()}
+        predictions = predictions_frame(trained, dataset.test, variant="adversarial",
+                                        threshold=spec.data.threshold)
+        section = {
+            "constraints": self.settings.constraints, "alpha": self.settings.alpha,
+            "groups": spec.reweigh_on, "pooled_groups": stage.train_groups[1],
+            "adversary": "softmax regression over the groups, from the twin's logit margin"
+                         + (" and the label" if self.settings.constraints == "equalized_odds"
+                            else ""),
+            "twins": [{key: value for key, value in summary.items() if key != "history"}
+                      for summary in twin_summaries(trained, dataset, None)],
+            **_effect(stage, predictions, results),
+        }
+        frameworks = spec.training.frameworks
+        if len(frameworks) == 2:
+            section["parity"] = {
+                "proof": adversarial_proof(stage.network, stage.schedule, stage.data.X,
+                                           stage.data.y, self.groups, self.settings,
+                                           (frameworks[0], frameworks[1]),
+                                           seed=spec.training.seeds[0]),
+                "prediction_agreement": _agreement(spec, {
+                    key: (predictions["y_pred"][(predictions["framework"] == key[0])
+                                                & (predictions["seed"] == key[1])]).to_numpy()
+                    for key in trained})}
+        return section, predictions
+
+
+
 def reduction_task(method: str, framework: str, network: Network, schedule: Schedule,
                    seed: int, threads: int, data: TrainingData, groups: np.ndarray,
                    X_test: np.ndarray, settings: dict[str, Any]) -> ReductionOutcome:
@@ -311,7 +369,7 @@ class Reduction(Mitigation):
                       for (framework, seed), outcome in outcomes.items()],
             **_effect(stage, predictions, results),
         }
-        agreement = _framework_agreement(spec, outcomes)
+        agreement = _agreement(spec, {key: o.y_pred for key, o in outcomes.items()})
         if agreement is not None:
             section["prediction_agreement"] = agreement
         return section, predictions
@@ -329,15 +387,14 @@ def _reduction_predictions(stage: Stage, method: str,
     return pd.concat(frames, ignore_index=True)
 
 
-def _framework_agreement(spec: AuditSpec, outcomes: dict[tuple[str, int], ReductionOutcome]
-                         ) -> dict[str, float] | None:
-    """The share of test rows whose predicted label the first two frameworks' reductions of
-    the same seed agree on (mean and minimum over seeds)."""
+def _agreement(spec: AuditSpec, labels: dict[tuple[str, int], np.ndarray]
+               ) -> dict[str, float] | None:
+    """The share of test rows whose predicted label the first two frameworks' twins (or
+    reductions) of the same seed agree on (mean and minimum over seeds)."""
     frameworks = spec.training.frameworks
     if len(frameworks) < 2:
         return None
-    shares = [float((outcomes[(frameworks[0], seed)].y_pred
-                     == outcomes[(frameworks[1], seed)].y_pred).mean())
+    shares = [float((labels[(frameworks[0], seed)] == labels[(frameworks[1], seed)]).mean())
               for seed in spec.training.seeds]
     return {"mean": float(np.mean(shares)), "min": float(np.min(shares))}
 

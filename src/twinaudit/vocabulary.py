@@ -55,10 +55,11 @@ MULTIPLICITY = ("holm", "benjamini_hochberg", "none")
 #: fairlearn's ThresholdOptimizer constraints.
 CONSTRAINTS = ("demographic_parity", "equalized_odds")
 #: [mitigation] methods: pre-processing (the twins retrain on new weights or rows),
-#: in-processing (fairlearn's reductions, training twins as their estimator) and
+#: in-processing (adversarial debiasing; fairlearn's reductions, training twins as their
+#: estimator) and
 #: post-processing (thresholds on the twins' scores).
 MITIGATIONS = ("reweighing", "uniform_resampling", "preferential_resampling",
-               "exponentiated_gradient", "grid_search", "threshold_optimizer")
+               "adversarial", "exponentiated_gradient", "grid_search", "threshold_optimizer")
 #: The [mitigation] keys a method list replaced, and what to write instead.
 RENAMED_MITIGATION_KEYS = {
     "reweighing": 'list "reweighing" in methods (or leave it out)',

@@ -7,12 +7,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import COMPAS_CSV
 from twinaudit.fairness.reductions import fit_reduction
 from twinaudit.frameworks import twin_class
 from twinaudit.frameworks.schedule import Schedule
 from twinaudit.nets.mlp import MLPNetwork
 from twinaudit.vocabulary import FRAMEWORKS
+
+from helpers import COMPAS_CSV
 
 pytestmark = pytest.mark.slow
 

@@ -5,11 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import COMPAS_CSV, diabetes_frame
 from twinaudit.data import adult as adult_data
 from twinaudit.fairness.audit import FairnessInputError
 from twinaudit.fairness.mitigation import reweighing_weights
 from twinaudit.fairness.resampling import resampled_rows
+
+from helpers import COMPAS_CSV, diabetes_frame
 
 # Ten rows worked by hand: group a has 4 positives and 2 negatives, b 1 and 3; half the rows
 # are positive, so independence wants a: 3 + 3 and b: 2 + 2.

@@ -31,7 +31,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import ClassifierTags
 from sklearn.utils.metaestimators import available_if
 
-from twinaudit.frameworks.schedule import EpochCallback, Schedule, run_schedule
+from twinaudit.frameworks.schedule import EpochCallback, Schedule, StepFunction, run_schedule
 from twinaudit.nets import Network, initial_weights, network_from_dict, network_to_dict
 from twinaudit.nets.tasks import reconstruction_error
 
@@ -104,7 +104,8 @@ class Twin(BaseEstimator):
 
     def fit(self, X, y=None, sample_weight=None, *, validation=None,
             on_epoch: EpochCallback | None = None,
-            initial: dict[str, np.ndarray] | None = None) -> Twin:
+            initial: dict[str, np.ndarray] | None = None,
+            step: StepFunction | None = None) -> Twin:
         """Train from the initial weights with the shared schedule.
 
         Parameters
@@ -119,6 +120,9 @@ class Twin(BaseEstimator):
         initial : dict of str to ndarray, optional
             Start from these weights (canonical layout) instead of the seed's draw; the batch
             order still follows ``random_state``.
+        step : callable, optional
+            Replaces :meth:`train_step` for each batch (adversarial debiasing:
+            :mod:`twinaudit.fairness.adversarial`).
         """
         assert self.network is not None, "the twin has no network"
         X = np.asarray(X, dtype=self.input_dtype)
@@ -135,7 +139,7 @@ class Twin(BaseEstimator):
         self.initialize(initial)
         self.history_ = run_schedule(
             self, X, y, sample_weight, schedule=self.schedule or Schedule(),
-            seed=self.random_state, validation=validation, on_epoch=on_epoch,
+            seed=self.random_state, validation=validation, on_epoch=on_epoch, step=step,
         )
         return self
 
@@ -156,6 +160,13 @@ class Twin(BaseEstimator):
                                     np.asarray(y, dtype=np.int64),
                                     None if batch_weight is None
                                     else np.asarray(batch_weight, dtype=self.precision))
+
+    def loss_gradients_and_output(self, X: np.ndarray, y: np.ndarray,
+                                  batch_weight: np.ndarray | None = None
+                                  ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """:meth:`loss_gradients` and the network's output on the same batch (an adversarial
+        step needs both; a framework may compute them in one pass)."""
+        return self.loss_gradients(X, y, batch_weight), self.forward(X)
 
     def decision_function(self, X) -> np.ndarray:
         """Logits (n_rows, n_classes), float32; for a reconstruction, each row's mean squared
@@ -313,6 +324,18 @@ class Twin(BaseEstimator):
     def _loss_gradients(self, X: np.ndarray, y: np.ndarray,
                         batch_weight: np.ndarray | None) -> dict[str, np.ndarray]:
         """See :meth:`loss_gradients`; ``X``, ``y`` and the weights already have their dtypes."""
+
+    @abstractmethod
+    def output_gradients(self, X: np.ndarray, upstream: np.ndarray) -> dict[str, np.ndarray]:
+        """The gradient of ``sum(upstream · output(X))`` for every trainable parameter, in the
+        canonical layout: the vector–Jacobian product that carries a loss computed outside
+        the framework (an adversary's, :mod:`twinaudit.fairness.adversarial`) back into the
+        network. ``upstream`` has the output's shape."""
+
+    @abstractmethod
+    def apply_gradients(self, gradients: dict[str, np.ndarray]) -> None:
+        """One optimizer (Adam, torch's rule) step with the given gradients, canonical
+        layout: the step of :meth:`train_step`, with gradients formed elsewhere."""
 
     @abstractmethod
     def forward(self, X) -> np.ndarray:

@@ -68,6 +68,9 @@ class EpochRecord:
 
 
 EpochCallback = Callable[[EpochRecord], None]
+#: ``(X batch, y batch, batch weights or None, the batch's row indices) -> None``: one
+#: optimisation step; the default is the twin's own ``train_step``.
+StepFunction = Callable[[np.ndarray, np.ndarray, "np.ndarray | None", np.ndarray], None]
 
 
 def run_schedule(
@@ -80,11 +83,21 @@ def run_schedule(
     seed: int,
     validation: tuple[np.ndarray, np.ndarray] | None = None,
     on_epoch: EpochCallback | None = None,
+    step: StepFunction | None = None,
 ) -> dict:
     """Train an initialised twin; returns its history (per-epoch records and weight snapshots).
 
     With early stopping, the best epoch's weights (lowest validation loss) are restored.
+    ``step`` replaces the twin's own ``train_step`` (adversarial debiasing steps with an
+    adversary beside the twin); the batches, weights and stopping stay the schedule's.
     """
+    def own_step(X_batch, y_batch, weights, rows):
+        if weights is None:
+            twin.train_step(X_batch, y_batch)
+        else:
+            twin.train_step(X_batch, y_batch, weights)
+
+    step = step or own_step
     records: list[EpochRecord] = []
     snapshots: list[dict[str, np.ndarray]] = []
     best_loss, best_epoch, best_weights = np.inf, -1, None
@@ -92,11 +105,11 @@ def run_schedule(
         started = time.perf_counter()
         for rows in batch_order(seed, epoch, len(y), schedule.batch_size):
             if sample_weight is None:
-                twin.train_step(X[rows], y[rows])
+                step(X[rows], y[rows], None, rows)
                 continue
             weights = batch_weights(sample_weight[rows])
             if weights is not None:
-                twin.train_step(X[rows], y[rows], weights)
+                step(X[rows], y[rows], weights, rows)
         seconds = time.perf_counter() - started
         record = EpochRecord(epoch, None, None, seconds)
         if validation is not None:

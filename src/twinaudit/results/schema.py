@@ -417,6 +417,15 @@ def mitigation_schema() -> Schema:
             "weights": obj(optional={"min": figure(), "max": figure(), "mean": figure()}),
             **retrained}),
         "uniform_resampling": resampled, "preferential_resampling": resampled,
+        "adversarial": obj(optional={
+            "constraints": string(), "alpha": number(), "adversary": string(),
+            "twins": array(twin_summary()),
+            "parity": obj(optional={
+                "proof": obj(optional={"passed": boolean(), "max_difference": figure(),
+                                       "tolerance": number(), "steps": count(),
+                                       "precision": string(), "text": string()}),
+                "prediction_agreement": prediction_agreement()}),
+            **effect}),
         "exponentiated_gradient": reduction, "grid_search": reduction,
         "threshold_optimizer": obj(optional={
             "constraints": string(), "fitted_on": string(), **effect})})

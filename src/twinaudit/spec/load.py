@@ -370,6 +370,11 @@ def _check_values(spec: AuditSpec) -> None:
             "an integer in [1, 100]", mitigation.reductions_max_iter)
     require(2 <= mitigation.grid_size <= 100, "mitigation.grid_size",
             "an integer in [2, 100]", mitigation.grid_size)
+    require(0 < mitigation.adversary_alpha <= 100, "mitigation.adversary_alpha",
+            "a number in (0, 100]", mitigation.adversary_alpha)
+    require("adversarial" not in mitigation.methods or net.dropout == 0, "network.dropout",
+            "0 with the adversarial mitigation (its adversary reads the network's output "
+            "without dropout)", net.dropout)
     require(0 <= mitigation.max_accuracy_cost <= 1, "mitigation.max_accuracy_cost",
             "a number in [0, 1]", mitigation.max_accuracy_cost)
     require(set(spec.reweigh_on) <= sensitive, "mitigation.reweigh_on",

@@ -168,13 +168,14 @@ class MitigationSection:
     which groups."""
 
     #: Pre-processing (reweighing, uniform_resampling, preferential_resampling), in-processing
-    #: (exponentiated_gradient, grid_search) and post-processing (threshold_optimizer).
+    #: (adversarial, exponentiated_gradient, grid_search) and post-processing
+    #: (threshold_optimizer).
     methods: list[str] = field(default_factory=lambda: ["reweighing", "threshold_optimizer"])
     #: The grouping the training-time mitigations (re-weighing, re-sampling, reductions) make
     #: the label or the predictions independent of (default: the first sensitive feature).
     reweigh_on: list[str] = field(default_factory=list)
-    #: fairlearn's constraint for ThresholdOptimizer and the reductions:
-    #: "demographic_parity" or "equalized_odds".
+    #: The constraint of ThresholdOptimizer, the reductions and the adversary (which sees the
+    #: label too for equalized odds): "demographic_parity" or "equalized_odds".
     constraints: str = "demographic_parity"
     #: The grouping the thresholds are per (default: as reweigh_on).
     threshold_on: list[str] = field(default_factory=list)
@@ -185,6 +186,8 @@ class MitigationSection:
     #: and the grid size of GridSearch: each is one more training run.
     reductions_max_iter: int = 8
     grid_size: int = 7
+    #: Adversarial debiasing's α: how hard the twin pushes against the adversary.
+    adversary_alpha: float = 1.0
     #: The report ranks the methods by the disparity they reach among those that cost at
     #: most this much accuracy (mean over seeds).
     max_accuracy_cost: float = 0.01

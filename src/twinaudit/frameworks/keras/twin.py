@@ -101,7 +101,9 @@ class KerasTwin(Twin):
             # XLA would fuse ops in its own order; parity runs keep the plain kernels.
             jit_compile=False,
         )
-        self._step_functions: dict[bool, Callable[..., Any]] = {}
+        # Compiled once per twin: train_step by whether it is weighted, and the adversarial
+        # primitives by name.
+        self._step_functions: dict[bool | str, Callable[..., Any]] = {}
 
     def train_step(self, X: np.ndarray, y: np.ndarray,
                    batch_weight: np.ndarray | None = None) -> None:
@@ -152,11 +154,97 @@ class KerasTwin(Twin):
             output = self.model_(X, training=True)
             loss = self.model_.compute_loss(x=X, y=target, y_pred=output,
                                             sample_weight=batch_weight, training=True)
-        variables = {f"{name}.{variable.name}": variable for name, layer in self._layers.items()
-                     for variable in layer.trainable_weights}
+        variables = self._trainable()
         gradients = tape.gradient(loss, list(variables.values()))
         return {name: ops.convert_to_numpy(tf.convert_to_tensor(gradient)).copy()
                 for name, gradient in zip(variables, gradients, strict=True)}
+
+    def _trainable(self) -> dict[str, Any]:
+        """The trainable variables by canonical name (``layer.variable``)."""
+        return {f"{name}.{variable.name}": variable for name, layer in self._layers.items()
+                for variable in layer.trainable_weights}
+
+    def output_gradients(self, X: np.ndarray, upstream: np.ndarray) -> dict[str, np.ndarray]:
+        if "output_gradients" not in self._step_functions:
+            self._step_functions["output_gradients"] = self._compiled_output_gradients()
+        gradients = self._step_functions["output_gradients"](
+            np.asarray(X, dtype=self.input_dtype), np.asarray(upstream, dtype=self.precision))
+        return {name: ops.convert_to_numpy(gradient).copy()
+                for name, gradient in zip(self._trainable(), gradients, strict=True)}
+
+    def _compiled_output_gradients(self):
+        """The vector–Jacobian product, traced once by TensorFlow for any batch size (eager
+        tapes cost several times the arithmetic on batches this small)."""
+        import tensorflow as tf  # as in _loss_gradients: the tape is TensorFlow's
+
+        network = self.network
+        assert network is not None, "the twin has no network"
+        variables = list(self._trainable().values())
+
+        def vjp(X, upstream):
+            with tf.GradientTape() as tape:
+                total = tf.reduce_sum(self.model_(X, training=True) * upstream)
+            return [tf.convert_to_tensor(g) for g in tape.gradient(total, variables)]
+
+        return tf.function(vjp, input_signature=[
+            tf.TensorSpec([None, *network.input_shape], self.input_dtype),
+            tf.TensorSpec([None, network.output_size], self.precision)])
+
+    def apply_gradients(self, gradients: dict[str, np.ndarray]) -> None:
+        if "apply_gradients" not in self._step_functions:
+            self._step_functions["apply_gradients"] = self._compiled_apply()
+        self._step_functions["apply_gradients"](
+            *[np.asarray(gradients[name], dtype=variable.dtype)
+              for name, variable in self._trainable().items()])
+
+    def loss_gradients_and_output(self, X: np.ndarray, y: np.ndarray,
+                                  batch_weight: np.ndarray | None = None
+                                  ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        key = f"loss_gradients_and_output/{batch_weight is not None}"
+        if key not in self._step_functions:
+            self._step_functions[key] = self._compiled_loss_gradients(batch_weight is not None)
+        X = np.asarray(X, dtype=self.input_dtype)
+        data = [X, np.asarray(y, dtype=np.int64)] + (
+            [] if batch_weight is None else [np.asarray(batch_weight, dtype=self.precision)])
+        *gradients, output = self._step_functions[key](*data)
+        return ({name: ops.convert_to_numpy(gradient).copy()
+                 for name, gradient in zip(self._trainable(), gradients, strict=True)},
+                ops.convert_to_numpy(output))
+
+    def _compiled_loss_gradients(self, weighted: bool):
+        """The loss of :meth:`_loss_gradients` (Keras' compute_loss, L2 included) and the
+        output it was computed from, traced once."""
+        import tensorflow as tf
+
+        network = self.network
+        assert network is not None, "the twin has no network"
+        variables = list(self._trainable().values())
+
+        def gradients(X, y, weight=None):
+            with tf.GradientTape() as tape:
+                output = self.model_(X, training=True)
+                loss = self.model_.compute_loss(x=X, y=X if network.task.target_is_input
+                                                else y, y_pred=output, sample_weight=weight,
+                                                training=True)
+            return [*[tf.convert_to_tensor(g) for g in tape.gradient(loss, variables)], output]
+
+        signature = [tf.TensorSpec([None, *network.input_shape], self.input_dtype),
+                     tf.TensorSpec([None], tf.int64)]
+        if weighted:
+            signature.append(tf.TensorSpec([None], self.precision))
+        return tf.function(gradients, input_signature=signature)
+
+    def _compiled_apply(self):
+        """The optimizer's step with given gradients, traced once (as ``train_step`` is)."""
+        import tensorflow as tf
+
+        variables = list(self._trainable().values())
+
+        def apply(*gradients):
+            self.model_.optimizer.apply_gradients(zip(gradients, variables, strict=True))
+
+        return tf.function(apply, input_signature=[
+            tf.TensorSpec(variable.shape, variable.dtype) for variable in variables])
 
     def forward(self, X) -> np.ndarray:
         assert self.network is not None, "the twin has no network"

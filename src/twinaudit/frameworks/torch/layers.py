@@ -161,8 +161,10 @@ def get_parameters(named_modules: dict[str, nn.Module], *,
     return weights
 
 
-def set_parameters(named_modules: dict[str, nn.Module], weights: dict[str, np.ndarray]) -> None:
-    """Load parameters given in the canonical layout."""
+def set_parameters(named_modules: dict[str, nn.Module], weights: dict[str, np.ndarray], *,
+                   gradients: bool = False) -> None:
+    """Load parameters given in the canonical layout (or, with ``gradients``, set them as the
+    trainable parameters' gradients, for the optimizer's next step)."""
     with torch.no_grad():
         for name, module in named_modules.items():
             prefix = f"{name}."
@@ -170,8 +172,13 @@ def set_parameters(named_modules: dict[str, nn.Module], weights: dict[str, np.nd
                          if key.startswith(prefix)}
             parameters = dict(module.named_parameters())
             for key, value in _TO_TORCH[_kind(name)](canonical).items():
-                # copy_ casts to the parameter's own dtype (float32, or float64 in parity).
-                parameters[key].copy_(torch.from_numpy(np.ascontiguousarray(value)))
+                parameter = parameters[key]
+                tensor = torch.from_numpy(np.ascontiguousarray(value))
+                if not gradients:
+                    # copy_ casts to the parameter's own dtype (float32, or float64 in parity).
+                    parameter.copy_(tensor)
+                elif parameter.requires_grad:
+                    parameter.grad = tensor.to(parameter.dtype).clone()
 
 
 def regularised_kernels(named_modules: dict[str, nn.Module]) -> list[torch.Tensor]:

@@ -87,6 +87,21 @@ class TorchTwin(Twin):
         self.model_.zero_grad(set_to_none=True)
         return gradients
 
+    def output_gradients(self, X: np.ndarray, upstream: np.ndarray) -> dict[str, np.ndarray]:
+        inputs = torch.from_numpy(np.asarray(X, dtype=self.input_dtype))
+        self.model_.zero_grad(set_to_none=True)
+        output = self.model_(inputs)
+        (output * torch.from_numpy(np.asarray(upstream, dtype=self.precision))).sum().backward()
+        gradients = get_parameters(self._modules, gradients=True)
+        self.model_.zero_grad(set_to_none=True)
+        return gradients
+
+    def apply_gradients(self, gradients: dict[str, np.ndarray]) -> None:
+        assert self.optimizer_ is not None, "the twin's network has no parameters to train"
+        set_parameters(self._modules, gradients, gradients=True)
+        self.optimizer_.step()
+        self.optimizer_.zero_grad(set_to_none=True)
+
     def forward(self, X) -> np.ndarray:
         assert self.network is not None, "the twin has no network"
         X = np.ascontiguousarray(X, dtype=self.input_dtype)
