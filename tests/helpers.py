@@ -220,6 +220,25 @@ class LayerStack(Network):
 #: Where the shared copy of ProPublica's COMPAS file lies beside the repository, when it does.
 COMPAS_CSV = REPO.parent / "shared" / "datasets" / "compas" / "compas-scores-two-years.csv"
 
+
+def compas_arrays(train_rows: int):
+    """ProPublica's COMPAS file as arrays for training a small network: standardised
+    criminal-history features (race is not an input), the two-year label and race (African-
+    American or Caucasian) as the group; ``train_rows`` seeded rows for training, the rest
+    for testing. ``(X, y, race)`` of each split, in that order."""
+    import pandas as pd
+
+    frame = pd.read_csv(COMPAS_CSV)
+    frame = frame[frame["race"].isin(["African-American", "Caucasian"])]
+    X = np.column_stack([frame["age"], frame["priors_count"], frame["juv_fel_count"],
+                         frame["juv_misd_count"], frame["c_charge_degree"] == "F",
+                         frame["sex"] == "Male"]).astype(np.float32)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    order = np.random.default_rng(0).permutation(len(X))
+    train, test = order[:train_rows], order[train_rows:]
+    y, race = frame["two_year_recid"].to_numpy(), frame["race"].to_numpy()
+    return X[train], y[train], race[train], X[test], y[test], race[test]
+
 PUBLIC_AUDIT = """
 [audit]
 name = "{name}"

@@ -100,6 +100,10 @@ def test_each_audit_reports_what_its_task_means(finished):
         assert results["twins"][0]["test_accuracy"] is None
         assert results["parity"]["reconstruction_error"]["by_framework"]["torch"]["n_seeds"] == 2
         assert len(results["anomaly"]["thresholds"]) == 4
+        # Reweighed by race without a label: group balance, its twins proven identical.
+        reweighed = results["mitigation"]["reweighing"]
+        assert reweighed["scheme"].startswith("group balance")
+        assert reweighed["parity"]["proof"]["passed"], reweighed["parity"]["proof"]["text"]
 
 
 # -- the attribution section of image and text twins ----------------------------------------

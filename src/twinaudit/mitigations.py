@@ -43,6 +43,7 @@ from twinaudit.fairness.adversarial import (
 from twinaudit.fairness.by_twin import before_after, fairness_by_twin
 from twinaudit.fairness.mitigation import (
     Constraint,
+    group_balance_weights,
     mitigation_groups,
     reweighing_weights,
     threshold_optimizer_predictions,
@@ -54,7 +55,7 @@ from twinaudit.frameworks import Twin, twin_class
 from twinaudit.frameworks.cache import SectionCache, TwinCache
 from twinaudit.frameworks.schedule import Schedule
 from twinaudit.frameworks.training import TrainingData
-from twinaudit.nets import Network
+from twinaudit.nets import RECONSTRUCTION, Network
 from twinaudit.spec import AuditSpec
 from twinaudit.variants import predictions_frame, submit_parity, submit_training, twin_summaries
 
@@ -154,19 +155,27 @@ class Retraining(Mitigation):
 
 
 class Reweighing(Retraining):
+    """Kamiran–Calders weights; for a network without a label (the autoencoder), weights that
+    give every group the same total weight."""
+
     name = "reweighing"
 
     def __init__(self, stage: Stage):
         super().__init__(stage)
-        dataset = stage.dataset
+        train, settings = stage.dataset.train, stage.spec.fairness
         self.data = stage.data
-        self.weights = reweighing_weights(dataset.train.y, dataset.train.sensitive_features,
-                                          stage.spec.reweigh_on,
-                                          min_group_size=stage.spec.fairness.min_group_size)
+        self.labelled = not stage.network.task.target_is_input
+        self.weights = (
+            reweighing_weights(train.y, train.sensitive_features, stage.spec.reweigh_on,
+                               min_group_size=settings.min_group_size) if self.labelled else
+            group_balance_weights(train.sensitive_features, stage.spec.reweigh_on,
+                                  min_group_size=settings.min_group_size))
 
     def about(self) -> dict[str, Any]:
         assert self.weights is not None
-        return {"weights": {"min": float(self.weights.min()), "max": float(self.weights.max()),
+        return {"scheme": "Kamiran-Calders: the label independent of the group"
+                if self.labelled else "group balance: every group the same total weight",
+                "weights": {"min": float(self.weights.min()), "max": float(self.weights.max()),
                             "mean": float(self.weights.mean())}}
 
 
@@ -240,8 +249,15 @@ def _retrained(stage: Stage, method: str, pending: Collect[Twins], data: Trainin
     the identical-settings proof on the new data."""
     spec, dataset = stage.spec, stage.dataset
     retrained = pending()
+    thresholds = None
+    if stage.network.task is RECONSTRUCTION:
+        # Each retrained autoencoder flags above its own validation quantile, as the
+        # baseline's do: the overall flag rate stays the quantile's.
+        thresholds = {key: RECONSTRUCTION.flag_threshold(twin, dataset.validation.X,
+                                                         spec.fairness.flag_quantile)
+                      for key, twin in retrained.items()}
     predictions = predictions_frame(retrained, dataset.test, variant=VARIANTS[method],
-                                    threshold=spec.data.threshold)
+                                    threshold=spec.data.threshold, thresholds=thresholds)
     section = {
         "groups": spec.reweigh_on,
         "pooled_groups": stage.train_groups[1],
@@ -279,13 +295,17 @@ class Adversarial(Mitigation):
                                             alpha=mitigation.adversary_alpha)
         names, codes = np.unique(stage.train_groups[0].astype(str), return_inverse=True)
         self.groups, self.names = codes.reshape(-1), names.tolist()
+        # Every epoch, without early stopping: the twin's own validation loss rises as it
+        # gives up what the adversary could use, so stopping on it would undo the debiasing
+        # (on Adult it stopped one seed at its first epoch, predicting nobody positive).
+        self.schedule = dataclasses.replace(stage.schedule, early_stopping=False)
 
     def submit(self) -> None:
         stage, spec = self.stage, self.stage.spec
         shared = stage.engine.share(stage.data)
         self.pending = {(framework, seed): stage.engine.submit(
-            "mitigation", train_adversarial_twin, framework, stage.network, stage.schedule,
-            seed, spec.training.threads, shared, self.groups, self.settings)
+            "mitigation", train_adversarial_twin, framework, stage.network,
+            self.schedule, seed, spec.training.threads, shared, self.groups, self.settings)
             for seed in spec.training.seeds for framework in spec.training.frameworks}
 
     def finish(self, twins: Twins, results: dict) -> tuple[dict, pd.DataFrame]:
@@ -296,6 +316,7 @@ class Adversarial(Mitigation):
         section = {
             "constraints": self.settings.constraints, "alpha": self.settings.alpha,
             "groups": spec.reweigh_on, "pooled_groups": stage.train_groups[1],
+            "epochs": self.schedule.epochs, "early_stopping": False,
             "adversary": "softmax regression over the groups, from the twin's logit margin"
                          + (" and the label" if self.settings.constraints == "equalized_odds"
                             else ""),
@@ -306,7 +327,7 @@ class Adversarial(Mitigation):
         frameworks = spec.training.frameworks
         if len(frameworks) == 2:
             section["parity"] = {
-                "proof": adversarial_proof(stage.network, stage.schedule, stage.data.X,
+                "proof": adversarial_proof(stage.network, self.schedule, stage.data.X,
                                            stage.data.y, self.groups, self.settings,
                                            (frameworks[0], frameworks[1]),
                                            seed=spec.training.seeds[0]),

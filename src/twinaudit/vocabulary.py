@@ -32,9 +32,11 @@ KIND_KEYS: dict[str, str] = {"dropout": "mlp", "l2": "mlp", "filters": "cnn",
                              "kernel_size": "cnn", "pool_size": "cnn", "embedding_dim": "lstm",
                              "units": "lstm"}
 #: Network kinds the mitigation audit supports: binary classifiers (tabular rows, and text by
-#: source domain). Not the digits CNN (its groups are its classes) nor the autoencoder (no
-#: label to make independent of the group).
-MITIGATION_NETWORKS = ("mlp", "lstm")
+#: source domain), and the autoencoder's reweighing (no label: every group the same total
+#: weight; :data:`LABEL_FREE_MITIGATIONS`). Not the digits CNN: its groups are its classes.
+MITIGATION_NETWORKS = ("mlp", "lstm", "autoencoder")
+#: The mitigations that need no label, the only ones a reconstruction network can take.
+LABEL_FREE_MITIGATIONS = ("reweighing",)
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 
 #: Integrated Gradients' quadrature rules (twinaudit.attribution.integrated_gradients).

@@ -3,7 +3,6 @@ against finite differences, the twin proof of adversarial training (and its muta
 both frameworks' adversarial twins on ProPublica's COMPAS file."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from twinaudit.fairness.adversarial import (
@@ -18,7 +17,7 @@ from twinaudit.frameworks.schedule import Schedule
 from twinaudit.nets.mlp import MLPNetwork
 from twinaudit.vocabulary import FRAMEWORKS
 
-from helpers import COMPAS_CSV
+from helpers import compas_arrays
 
 SCHEDULE = Schedule(epochs=3, batch_size=128, learning_rate=0.01, early_stopping=False)
 NETWORK = MLPNetwork(n_inputs=6, hidden=(8,))
@@ -64,17 +63,10 @@ def test_the_adversarys_margin_gradient_matches_finite_differences(constraints):
 
 @pytest.fixture(scope="module")
 def compas():
-    frame = pd.read_csv(COMPAS_CSV)
-    frame = frame[frame["race"].isin(["African-American", "Caucasian"])]
-    X = np.column_stack([frame["age"], frame["priors_count"], frame["juv_fel_count"],
-                         frame["juv_misd_count"], frame["c_charge_degree"] == "F",
-                         frame["sex"] == "Male"]).astype(np.float32)
-    X = (X - X.mean(axis=0)) / X.std(axis=0)
-    order = np.random.default_rng(0).permutation(len(X))
-    train, test = order[:4000], order[4000:]
-    y = frame["two_year_recid"].to_numpy()
-    groups = (frame["race"] == "African-American").to_numpy().astype(int)
-    return X[train], y[train], groups[train], X[test], y[test], groups[test]
+    """COMPAS with race coded 1 for African-American, 0 for Caucasian."""
+    X, y, race, X_test, y_test, race_test = compas_arrays(4000)
+    return (X, y, (race == "African-American").astype(int), X_test, y_test,
+            (race_test == "African-American").astype(int))
 
 
 @pytest.mark.parametrize("constraints", ["demographic_parity", "equalized_odds"])

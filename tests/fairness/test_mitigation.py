@@ -9,6 +9,7 @@ from twinaudit.fairness.audit import FairnessInputError, fairness_audit
 from twinaudit.fairness.mitigation import (
     POOLED,
     check_thresholds_possible,
+    group_balance_weights,
     mitigation_groups,
     reweighing_weights,
     threshold_optimizer_predictions,
@@ -207,3 +208,15 @@ def test_threshold_optimizer_fits_one_threshold_for_the_pooled_small_groups():
     predicted = threshold_optimizer_predictions(score, y, frame, score, frame, columns=["g"],
                                                 min_group_size=30)
     assert predicted.shape == y.shape and set(np.unique(predicted)) <= {0, 1}
+
+
+def test_group_balance_gives_every_group_the_same_total_weight(adult):
+    weights = group_balance_weights(adult[["sex", "race"]], ["race"])
+    totals = pd.Series(weights).groupby(adult["race"].to_numpy()).sum()
+    # Five races: each carries a fifth of the rows' weight, by hand n / 5.
+    np.testing.assert_allclose(totals.to_numpy(), len(adult) / 5)
+    assert weights.mean() == pytest.approx(1.0)
+    # Pooled: groups under 1,000 rows (Amer-Indian-Eskimo, Other) share one total.
+    pooled = group_balance_weights(adult, ["race"], min_group_size=1000)
+    small = adult["race"].isin(["Amer-Indian-Eskimo", "Other"]).to_numpy()
+    assert pooled[small].sum() == pytest.approx(len(adult) / 4)

@@ -4,7 +4,6 @@ than the unconstrained twin by fairlearn's own metric, and a real difference bet
 twins shows in their agreement."""
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from twinaudit.fairness.reductions import fit_reduction
@@ -13,7 +12,7 @@ from twinaudit.frameworks.schedule import Schedule
 from twinaudit.nets.mlp import MLPNetwork
 from twinaudit.vocabulary import FRAMEWORKS
 
-from helpers import COMPAS_CSV
+from helpers import compas_arrays
 
 pytestmark = pytest.mark.slow
 
@@ -22,18 +21,7 @@ SCHEDULE = Schedule(epochs=2, batch_size=128, learning_rate=0.01, early_stopping
 
 @pytest.fixture(scope="module")
 def compas():
-    """Standardised criminal-history features (race is not an input), the two-year label,
-    race as the group; 3,000 training rows, the rest for testing."""
-    frame = pd.read_csv(COMPAS_CSV)
-    frame = frame[frame["race"].isin(["African-American", "Caucasian"])]
-    X = np.column_stack([frame["age"], frame["priors_count"], frame["juv_fel_count"],
-                         frame["juv_misd_count"], frame["c_charge_degree"] == "F",
-                         frame["sex"] == "Male"]).astype(np.float32)
-    X = (X - X.mean(axis=0)) / X.std(axis=0)
-    order = np.random.default_rng(0).permutation(len(X))
-    train, test = order[:3000], order[3000:]
-    y, groups = frame["two_year_recid"].to_numpy(), frame["race"].to_numpy()
-    return X[train], y[train], groups[train], X[test], y[test], groups[test]
+    return compas_arrays(3000)
 
 
 NETWORK = MLPNetwork(n_inputs=6, hidden=(8,))

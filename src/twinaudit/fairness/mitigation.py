@@ -119,6 +119,24 @@ def reweighing_weights(
     return weights * factor.reshape(-1)[cell]
 
 
+def group_balance_weights(sensitive_features: pd.DataFrame, columns: Sequence[str], *,
+                          min_group_size: int = 1) -> np.ndarray:
+    """Weights that give every group the same total weight: ``n / (k · n_g)`` for a row of
+    group ``g`` (``k`` groups, ``n`` rows).
+
+    Reweighing without a label, for a network that has none (the autoencoder): a training
+    loss averaged over rows is dominated by the largest group, so the smaller groups are
+    reconstructed worse and flagged as anomalies more often. With these weights each group
+    counts alike in the loss. The weights average 1. Groups under ``min_group_size`` rows are
+    one pooled group (:func:`mitigation_groups`).
+    """
+    frame = validate_sensitive_features(sensitive_features, len(sensitive_features))
+    encode_groups(frame, list(columns))  # the checks of a grouping, with their messages
+    labels = mitigation_groups(frame, columns, min_group_size)[0]
+    _, codes, sizes = np.unique(labels.astype(str), return_inverse=True, return_counts=True)
+    return len(labels) / (len(sizes) * sizes[codes.reshape(-1)])
+
+
 class _ScoreAsPrediction(BaseEstimator):
     """A fitted 'estimator' whose prediction is its single input column: the twin's score.
 

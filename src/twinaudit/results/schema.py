@@ -419,6 +419,7 @@ def mitigation_schema() -> Schema:
         "uniform_resampling": resampled, "preferential_resampling": resampled,
         "adversarial": obj(optional={
             "constraints": string(), "alpha": number(), "adversary": string(),
+            "epochs": count(), "early_stopping": boolean(),
             "twins": array(twin_summary()),
             "parity": obj(optional={
                 "proof": obj(optional={"passed": boolean(), "max_difference": figure(),

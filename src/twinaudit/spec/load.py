@@ -29,6 +29,7 @@ from twinaudit.vocabulary import (
     FILTER_OPS,
     FRAMEWORKS,
     KIND_KEYS,
+    LABEL_FREE_MITIGATIONS,
     LIMITS,
     LIST_FILTER_OPS,
     MAX_SEEDS,
@@ -317,8 +318,12 @@ def _check_values(spec: AuditSpec) -> None:
     require(data.vocabulary_size >= 3, "data.vocabulary_size",
             "an integer >= 3 (padding, out-of-vocabulary and a word)", data.vocabulary_size)
     require(not spec.audits.mitigation or net.kind in MITIGATION_NETWORKS, "audits.mitigation",
-            "false for this kind (mitigation is implemented for the binary classification of "
-            "the MLP and the LSTM)", spec.audits.mitigation)
+            "false for this kind (mitigation is implemented for the binary classifiers, the "
+            "MLP and the LSTM, and the autoencoder's reweighing)", spec.audits.mitigation)
+    require(not spec.audits.mitigation or net.kind != "autoencoder"
+            or set(spec.mitigation.methods) <= set(LABEL_FREE_MITIGATIONS), "mitigation.methods",
+            f"only {', '.join(LABEL_FREE_MITIGATIONS)} for the autoencoder (the others need a "
+            "label)", spec.mitigation.methods)
     require(0 < spec.fairness.flag_quantile < 1, "fairness.flag_quantile", "a number in (0, 1)",
             spec.fairness.flag_quantile)
     require(bool(net.hidden) and all(h > 0 for h in net.hidden), "network.hidden",
