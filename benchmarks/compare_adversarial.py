@@ -49,6 +49,7 @@ def main() -> None:
     sex = test.sensitive_features["sex"].to_numpy(str)
 
     def figures(predicted: np.ndarray) -> dict[str, float]:
+        assert predicted.shape == test.y.shape, predicted.shape
         return {"accuracy": float((predicted == test.y).mean()),
                 "dp_difference": float(demographic_parity_difference(
                     test.y, predicted, sensitive_features=sex))}
@@ -75,7 +76,8 @@ def main() -> None:
                 constraints="demographic_parity", random_state=seed)
             model.fit(train.X, train.y, sensitive_features=train.sensitive_features["sex"])
             rows.append({"model": f"fairlearn AdversarialFairnessClassifier ({backend})",
-                         "seed": seed, **figures(np.asarray(model.predict(test.X)))})
+                         # fairlearn predicts a column: (n, 1).
+                         "seed": seed, **figures(np.asarray(model.predict(test.X)).reshape(-1))})
     summary: dict[str, dict[str, float]] = {}
     for model_name in dict.fromkeys(row["model"] for row in rows):
         mine = [row for row in rows if row["model"] == model_name]
