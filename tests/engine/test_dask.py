@@ -30,8 +30,13 @@ pytestmark = pytest.mark.slow
 
 DASK = str(Path(sys.executable).with_name("dask"))
 #: What differs between the same audit's runs in two places: the twins' own timings and
-#: checkpoint paths (beside the figures every rerun changes).
-ALSO_RUN_SPECIFIC = ("train_seconds", "checkpoint")
+#: checkpoint paths (beside the figures every rerun changes), and captum's sensitivity_max.
+#: That one is a maximum, over perturbed inputs, of how much a ReLU network's attributions
+#: move: it jumps where a perturbed input crosses an activation's kink, so a rounding-level
+#: difference between a worker's and the run's own math kernels can move it (a CI run on
+#: 8db8b28 saw 0.245 against 0.287 for input_x_gradient, everything else bit-identical).
+#: Every other attribution figure, infidelity included, is still compared exactly.
+ALSO_RUN_SPECIFIC = ("train_seconds", "checkpoint", "sensitivity_max")
 #: Waits on a child process; a run of the small audit takes well under a minute here.
 TIMEOUT = 600
 
