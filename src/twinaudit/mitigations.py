@@ -293,8 +293,8 @@ class Adversarial(Mitigation):
         mitigation = stage.spec.mitigation
         self.settings = AdversarialSettings(constraints=mitigation.constraints,
                                             alpha=mitigation.adversary_alpha)
-        names, codes = np.unique(stage.train_groups[0].astype(str), return_inverse=True)
-        self.groups, self.names = codes.reshape(-1), names.tolist()
+        _, codes = np.unique(stage.train_groups[0].astype(str), return_inverse=True)
+        self.groups = codes.reshape(-1)
         # Every epoch, without early stopping: the twin's own validation loss rises as it
         # gives up what the adversary could use, so stopping on it would undo the debiasing
         # (on Adult it stopped one seed at its first epoch, predicting nobody positive).

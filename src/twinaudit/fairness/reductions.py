@@ -15,6 +15,7 @@ travels back.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,8 +68,6 @@ def fit_reduction(method: str, estimator: Any, X: np.ndarray, y: np.ndarray,
     random_state : int
         Seeds ExponentiatedGradient's randomised predictions.
     """
-    import time
-
     from fairlearn.reductions import (  # heavy imports, at the point of use
         DemographicParity,
         EqualizedOdds,
