@@ -19,6 +19,8 @@ from twinaudit.audits.proof import STAGES, summarise
 from twinaudit.audits.seed_noise import compare_frameworks
 from twinaudit.fairness.audit import fairness_audit, summarise_across_seeds
 from twinaudit.fairness.by_twin import before_after
+from twinaudit.privacy.audit import by_framework as privacy_by_framework
+from twinaudit.privacy.membership import attack_figures
 from twinaudit.vocabulary import FRAMEWORKS as REGISTERED
 
 SCRIPT_PAYLOAD = "<script>alert(1)</script>"
@@ -151,12 +153,45 @@ def full_results() -> dict:
     features = ["age", "capital_gain", "sex=Male", "relationship=Husband", "hours_per_week"]
     results["attribution"] = attribution_results(features)
     results["counterfactual"] = counterfactual_results()
+    results["privacy"] = privacy_results(results["fairness"])
     results["benchmarks"] = {
         "rows": [{"name": "predict_batch", "framework": fw, "median_s": m, "iqr_s": m / 10,
                   "ratio": m / 0.004, "samples_s": [m] * 5} for fw, m in
                  (("torch", 0.004), ("keras", 0.012))],
         "machine": {"processor": "AMD EPYC", "cpu_count": 2}}
     return results
+
+
+def privacy_results(fairness: dict) -> dict:
+    """A privacy audit as a run writes it: an attack's figures on simulated scores (members
+    score a little higher) for two seeds per framework, and one DP-SGD budget."""
+    rng = np.random.default_rng(0)
+    members = np.r_[np.ones(1200, bool), np.zeros(1200, bool)]
+    groups = {"sex": rng.choice(["Female", "Male"], 2400)}
+    figures = {(framework, seed): attack_figures(
+        rng.normal(0, 1, 2400) + 0.2 * members, members, groups, n_resamples=50,
+        confidence=0.95, random_state=seed, min_group_size=30)
+        for framework in FRAMEWORKS for seed in (0, 1)}
+    attack = {"twins": [{"framework": fw, "seed": seed, **entry}
+                        for (fw, seed), entry in figures.items()],
+              "by_framework": privacy_by_framework(figures, list(FRAMEWORKS), 0.95)}
+    after = twin_fairness(shift=0.05)
+    loss = {"n_seeds": 2, "mean": 0.01, "ci": [0.0, 0.02], "level": 0.95,
+            "reading": "no clear change"}
+    budget = {"target_epsilon": 1.0, "noise_multiplier": 1.5, "delta": 1e-5, "steps": 1020,
+              "sampling": "poisson", "sampling_rate": 0.0098,
+              "epsilon": {"rdp": 1.0, "pld": 0.9}, "twins": [], "fairness": after,
+              "before_after": before_after(fairness, after),
+              "group_accuracy": {fw: {"sex": {"groups": [
+                  {"group": "Female", "train_rows": 800, "before": 0.9, "after": 0.89,
+                   "loss": loss}],
+                  "smallest_vs_largest": {"smallest": "Female", "largest": "Male",
+                                          "difference": loss}}} for fw in FRAMEWORKS},
+              "attack": attack,
+              "parity": {"proof": {"passed": True, "max_difference": 1e-16, "text": "PASS"}}}
+    return {"candidates": {"members": 1200, "non_members": 1200, "balance": "1200 and 1200"},
+            "attacks": {"loss_threshold": attack},
+            "dp_sgd": {"clipping_norm": 1.0, "delta": 1e-5, "budgets": [budget]}}
 
 
 def counterfactual_results() -> dict:

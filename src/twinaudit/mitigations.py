@@ -26,21 +26,18 @@ from __future__ import annotations
 import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from twinaudit.data import Dataset
-from twinaudit.engine import Collect, Engine
+from twinaudit.engine import Collect
 from twinaudit.fairness.adversarial import (
     AdversarialSettings,
     adversarial_proof,
     train_adversarial_twin,
 )
-from twinaudit.fairness.by_twin import before_after, fairness_by_twin
 from twinaudit.fairness.mitigation import (
     Constraint,
     group_balance_weights,
@@ -50,42 +47,25 @@ from twinaudit.fairness.mitigation import (
 )
 from twinaudit.fairness.reductions import REDUCTIONS, ReductionOutcome, fit_reduction
 from twinaudit.fairness.resampling import resampled_rows
-from twinaudit.families import Family
 from twinaudit.frameworks import Twin, twin_class
-from twinaudit.frameworks.cache import SectionCache, TwinCache
 from twinaudit.frameworks.schedule import Schedule
 from twinaudit.frameworks.training import TrainingData
 from twinaudit.nets import RECONSTRUCTION, Network
 from twinaudit.spec import AuditSpec
-from twinaudit.variants import predictions_frame, submit_parity, submit_training, twin_summaries
+from twinaudit.variants import (
+    Stage,
+    fairness_effect,
+    prediction_agreement,
+    predictions_frame,
+    submit_parity,
+    submit_training,
+    twin_summaries,
+)
 
 Twins = dict[tuple[str, int], Twin]
 #: Each pre-processing method's name in the predictions table's ``variant`` column.
 VARIANTS = {"reweighing": "reweighed", "uniform_resampling": "uniform_resampling",
             "preferential_resampling": "preferential_resampling", "adversarial": "adversarial"}
-
-
-@dataclass(frozen=True)
-class Stage:
-    """What every mitigation reads of the run."""
-
-    spec: AuditSpec
-    dataset: Dataset
-    network: Network
-    schedule: Schedule
-    family: Family
-    engine: Engine
-    data: TrainingData
-    cache: TwinCache
-    sections: SectionCache
-
-    @cached_property
-    def train_groups(self) -> tuple[np.ndarray, list[str]]:
-        """Each training row's group for the training-time mitigations, and the pooled ones."""
-        labels, _, pooled = mitigation_groups(self.dataset.train.sensitive_features,
-                                              self.spec.reweigh_on,
-                                              self.spec.fairness.min_group_size)
-        return labels, pooled
 
 
 class Mitigation(ABC):
@@ -264,7 +244,7 @@ def _retrained(stage: Stage, method: str, pending: Collect[Twins], data: Trainin
         **about,
         "twins": [{key: value for key, value in summary.items() if key != "history"}
                   for summary in twin_summaries(retrained, dataset, None)],
-        **_effect(stage, predictions, results),
+        **fairness_effect(stage, predictions, results),
     }
     if "parity" in results:
         # The identical-settings proof must hold for the new training data too (weighted
@@ -322,7 +302,7 @@ class Adversarial(Mitigation):
                             else ""),
             "twins": [{key: value for key, value in summary.items() if key != "history"}
                       for summary in twin_summaries(trained, dataset, None)],
-            **_effect(stage, predictions, results),
+            **fairness_effect(stage, predictions, results),
         }
         frameworks = spec.training.frameworks
         if len(frameworks) == 2:
@@ -331,7 +311,7 @@ class Adversarial(Mitigation):
                                            stage.data.y, self.groups, self.settings,
                                            (frameworks[0], frameworks[1]),
                                            seed=spec.training.seeds[0]),
-                "prediction_agreement": _agreement(spec, {
+                "prediction_agreement": prediction_agreement(spec, {
                     key: (predictions["y_pred"][(predictions["framework"] == key[0])
                                                 & (predictions["seed"] == key[1])]).to_numpy()
                     for key in trained})}
@@ -388,9 +368,9 @@ class Reduction(Mitigation):
                        "n_trained": outcome.n_trained, "n_used": outcome.n_used,
                        "n_constant": outcome.n_constant, "fit_seconds": outcome.fit_seconds}
                       for (framework, seed), outcome in outcomes.items()],
-            **_effect(stage, predictions, results),
+            **fairness_effect(stage, predictions, results),
         }
-        agreement = _agreement(spec, {key: o.y_pred for key, o in outcomes.items()})
+        agreement = prediction_agreement(spec, {key: o.y_pred for key, o in outcomes.items()})
         if agreement is not None:
             section["prediction_agreement"] = agreement
         return section, predictions
@@ -408,18 +388,6 @@ def _reduction_predictions(stage: Stage, method: str,
     return pd.concat(frames, ignore_index=True)
 
 
-def _agreement(spec: AuditSpec, labels: dict[tuple[str, int], np.ndarray]
-               ) -> dict[str, float] | None:
-    """The share of test rows whose predicted label the first two frameworks' twins (or
-    reductions) of the same seed agree on (mean and minimum over seeds)."""
-    frameworks = spec.training.frameworks
-    if len(frameworks) < 2:
-        return None
-    shares = [float((labels[(frameworks[0], seed)] == labels[(frameworks[1], seed)]).mean())
-              for seed in spec.training.seeds]
-    return {"mean": float(np.mean(shares)), "min": float(np.min(shares))}
-
-
 # -- post-processing ---------------------------------------------------------------------
 
 
@@ -433,7 +401,7 @@ class ThresholdOptimizer(Mitigation):
                 dataset.validation.sensitive_features, spec.threshold_on,
                 spec.fairness.min_group_size, dataset.test.sensitive_features)[2],
             "fitted_on": "validation split scores of each twin",
-            **_effect(stage, predictions, results),
+            **fairness_effect(stage, predictions, results),
         }
         return section, predictions
 
@@ -453,14 +421,3 @@ def threshold_optimized(twins: Twins, dataset: Dataset, spec: AuditSpec) -> pd.D
             min_group_size=spec.fairness.min_group_size,
         )
     return frame
-
-
-def _effect(stage: Stage, predictions: pd.DataFrame, results: dict) -> dict:
-    """Fairness of a mitigated variant and its before/after against the baseline twins."""
-    after = fairness_by_twin(predictions, stage.spec, stage.family.calibrated_scores,
-                             favourable=stage.dataset.favourable_label, engine=stage.engine)
-    effect = {"fairness": after}
-    if "fairness" in results:
-        effect["before_after"] = before_after(results["fairness"], after,
-                                              confidence=stage.spec.fairness.confidence)
-    return effect

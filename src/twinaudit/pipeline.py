@@ -30,12 +30,14 @@ from twinaudit.frameworks import Twin, thread_limit
 from twinaudit.frameworks import environment as framework_environment
 from twinaudit.frameworks.cache import CACHE_FOLDER, SectionCache, TwinCache, fingerprint
 from twinaudit.frameworks.schedule import Schedule
-from twinaudit.mitigations import Mitigations, Stage
+from twinaudit.mitigations import Mitigations
 from twinaudit.nets import RECONSTRUCTION, Network, network_to_dict
 from twinaudit.outputs import OutputSet
+from twinaudit.privacy.audit import PrivacyAudit, dp_variant
 from twinaudit.results import RESULTS_KIND, SCHEMA_VERSION, environment, write_atomic, write_results
 from twinaudit.spec import AuditSpec
 from twinaudit.variants import (
+    Stage,
     predictions_frame,
     submit_parity,
     submit_training,
@@ -214,14 +216,15 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
     sections = SectionCache(cache, spec.to_dict(), fingerprint(
         *data, dataset.test.X, dataset.test.y, dataset.train.sensitive_features.to_numpy(str),
         dataset.test.sensitive_features.to_numpy(str)))
-    if spec.audits.mitigation:
-        # Checked before any training: an impossible mitigation (a (group, label) cell with
-        # no rows) stops the run here.
-        mitigations = Mitigations(Stage(spec, dataset, network, schedule, family, engine,
-                                        data, cache, sections))
+    stage = Stage(spec, dataset, network, schedule, family, engine, data, cache, sections)
+    # Checked before any training: an impossible mitigation (a (group, label) cell with no
+    # rows) or privacy budget stops the run here.
+    mitigations = Mitigations(stage) if spec.audits.mitigation else None
+    privacy = PrivacyAudit(stage) if spec.audits.privacy else None
     baseline = submit_training(engine, spec, data, network, schedule, cache=cache)
-    if spec.audits.mitigation:
-        mitigations.submit()
+    for later in (mitigations, privacy):
+        if later is not None:
+            later.submit()
     twins = baseline()
     checkpoints = {key: models_dir / twin.save(models / key[0] / f"seed{key[1]}").relative_to(
         models) for key, twin in twins.items()}
@@ -277,8 +280,11 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
             attribution = run_attribution(spec, dataset, twins, family, engine)
             sections.store(key, attribution)
         results["attribution"] = attribution
-    if spec.audits.mitigation:
+    if mitigations is not None:
         results["mitigation"], tables = mitigations.finish(twins, results)
+        predictions += tables
+    if privacy is not None:
+        results["privacy"], tables = privacy.finish(twins, results, predictions[0])
         predictions += tables
     if "parity" in results:
         results["parity"] = parity()
@@ -287,7 +293,10 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
         # variant's fairness gains the summary: how many comparisons, how many flagged).
         variants = {"baseline": results["fairness"],
                     **{name: section["fairness"]
-                       for name, section in results.get("mitigation", {}).items()}}
+                       for name, section in results.get("mitigation", {}).items()},
+                    **{dp_variant(entry["target_epsilon"]): entry["fairness"]
+                       for entry in results.get("privacy", {}).get("dp_sgd", {}).get(
+                           "budgets", [])}}
         flag_run(variants, spec.fairness.multiplicity, 1 - spec.fairness.confidence)
     results["execution"] = engine.describe()
     results["run_seconds"] = time.perf_counter() - started

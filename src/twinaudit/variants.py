@@ -6,6 +6,9 @@ cache), its predictions table, its summaries and its parity audit.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar, cast
 
@@ -15,6 +18,9 @@ import pandas as pd
 from twinaudit.audits.parity import submit_parity_audit
 from twinaudit.data import Dataset, Split
 from twinaudit.engine import Collect, Engine
+from twinaudit.fairness.by_twin import before_after, fairness_by_twin
+from twinaudit.fairness.mitigation import mitigation_groups
+from twinaudit.families import Family
 from twinaudit.frameworks import Twin, twin_class
 from twinaudit.frameworks.cache import OFF, SectionCache, TrainingInputs, TwinCache, fingerprint
 from twinaudit.frameworks.schedule import Schedule
@@ -27,18 +33,19 @@ T = TypeVar("T")
 
 def submit_training(engine: Engine, spec: AuditSpec, data: TrainingData, network: Network,
                     schedule: Schedule, *, sample_weight: np.ndarray | None = None,
-                    cache: TwinCache | None = None) -> Collect[dict[tuple[str, int], Twin]]:
+                    cache: TwinCache | None = None, seeds: Sequence[int] | None = None
+                    ) -> Collect[dict[tuple[str, int], Twin]]:
     """Submit one training task per (framework, seed), all from the same network spec and
-    schedule; with a ``cache``, a twin whose every training input is unchanged is loaded
-    instead (in this process: it is a read). The returned callable waits for the twins and
-    stores the freshly trained ones in the cache."""
+    schedule (``seeds``: default the spec's); with a ``cache``, a twin whose every training
+    input is unchanged is loaded instead (in this process: it is a read). The returned
+    callable waits for the twins and stores the freshly trained ones in the cache."""
     classes = {framework: twin_class(framework) for framework in spec.training.frameworks}
     fingerprints = fingerprint(*data) if cache is not None else ""
     weights = fingerprint(sample_weight) if cache is not None else None
     # The arrays go to the workers once, not with each task.
     shared, shared_weights = engine.share(data), engine.share(sample_weight)
     pending: dict[tuple[str, int], tuple[TrainingInputs, Collect[Twin]]] = {}
-    for seed in spec.training.seeds:
+    for seed in spec.training.seeds if seeds is None else seeds:
         for framework in spec.training.frameworks:
             inputs = TrainingInputs(network, schedule, seed, framework, spec.training.threads,
                                     fingerprints, weights)
@@ -139,3 +146,50 @@ def submit_parity(engine: Engine, spec: AuditSpec, twins: dict[tuple[str, int], 
     return stored
 
 
+@dataclass(frozen=True)
+class Stage:
+    """What a stage that trains further variants (the mitigations, the privacy audit) reads
+    of the run."""
+
+    spec: AuditSpec
+    dataset: Dataset
+    network: Network
+    schedule: Schedule
+    family: Family
+    engine: Engine
+    data: TrainingData
+    cache: TwinCache
+    sections: SectionCache
+
+    @cached_property
+    def train_groups(self) -> tuple[np.ndarray, list[str]]:
+        """Each training row's group for the training-time mitigations, and the pooled ones."""
+        labels, _, pooled = mitigation_groups(self.dataset.train.sensitive_features,
+                                              self.spec.reweigh_on,
+                                              self.spec.fairness.min_group_size)
+        return labels, pooled
+
+
+
+def fairness_effect(stage: Stage, predictions: pd.DataFrame, results: dict) -> dict:
+    """Fairness of a variant (a mitigation's, or DP-SGD's twins) and its before/after
+    against the baseline twins."""
+    after = fairness_by_twin(predictions, stage.spec, stage.family.calibrated_scores,
+                             favourable=stage.dataset.favourable_label, engine=stage.engine)
+    effect = {"fairness": after}
+    if "fairness" in results:
+        effect["before_after"] = before_after(results["fairness"], after,
+                                              confidence=stage.spec.fairness.confidence)
+    return effect
+
+
+def prediction_agreement(spec: AuditSpec, labels: dict[tuple[str, int], np.ndarray]
+               ) -> dict[str, float] | None:
+    """The share of test rows whose predicted label the first two frameworks' twins (or
+    reductions) of the same seed agree on (mean and minimum over seeds)."""
+    frameworks = spec.training.frameworks
+    if len(frameworks) < 2:
+        return None
+    shares = [float((labels[(frameworks[0], seed)] == labels[(frameworks[1], seed)]).mean())
+              for seed in spec.training.seeds]
+    return {"mean": float(np.mean(shares)), "min": float(np.min(shares))}

@@ -68,6 +68,13 @@ RENAMED_MITIGATION_KEYS = {
     "threshold_optimizer": 'list "threshold_optimizer" in methods (or leave it out)',
 }
 
+#: [privacy] attacks: the loss-threshold attack (no shadows) and offline LiRA (shadow twins).
+PRIVACY_ATTACKS = ("loss_threshold", "lira")
+#: Network kinds DP-SGD trains: the dense ones, whose per-row gradients come from one
+#: backward pass (twinaudit.privacy.dp_sgd); convolutions and the LSTM would need a
+#: per-row map.
+DP_NETWORKS = ("mlp", "autoencoder")
+
 #: The operations of a [data] filters entry ({column, op, value}); in / not in take a list.
 FILTER_OPS = ("==", "!=", "<", "<=", ">", ">=", "in", "not in")
 LIST_FILTER_OPS = ("in", "not in")
@@ -92,6 +99,8 @@ LIMITS: dict[str, int] = {
     "attribution.n_rows": 10_000_000, "attribution.integrated_gradients_rows": 10_000_000,
     "attribution.n_steps": 10_000,
     "attribution.random_state": 2**32 - 1, "data.split_seed": 2**32 - 1,
+    "privacy.shadows": 256, "privacy.max_candidates": 100_000_000,
+    "privacy.random_state": 2**32 - 1,
 }
 #: At most this many seeds (each trains one twin per framework).
 MAX_SEEDS = 100

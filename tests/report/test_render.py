@@ -31,7 +31,8 @@ def test_every_section_in_reading_order_with_all_data():
 def test_optional_sections_left_out_when_their_data_is_missing():
     html = render_report(base_results())
     assert section_ids(html) == ["verdict", "model-card", "data", "parity", "environment"]
-    assert "Not part of this run: fairness, mitigation, attribution, benchmarks." in html
+    assert ("Not part of this run: fairness, mitigation, privacy, attribution, benchmarks."
+            in html)
     assert_well_formed(html)
 
 

@@ -11,7 +11,7 @@ from report_helpers import full_results
 
 def test_mitigation_has_before_after_words_trade_off_charts_and_a_ranking():
     html = render_report(full_results())
-    mitigation = html[html.index('id="mitigation"'):html.index('id="attribution"')]
+    mitigation = html[html.index('id="mitigation"'):html.index('id="privacy"')]
     # One chart per group set and headline disparity: 2 group sets × 4 disparities, but for
     # disparate impact on sex×race, which has no privileged group to divide by.
     assert mitigation.count("<svg") == 7

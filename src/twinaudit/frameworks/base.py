@@ -31,7 +31,13 @@ from sklearn.base import BaseEstimator
 from sklearn.utils import ClassifierTags
 from sklearn.utils.metaestimators import available_if
 
-from twinaudit.frameworks.schedule import EpochCallback, Schedule, StepFunction, run_schedule
+from twinaudit.frameworks.schedule import (
+    BatchOrder,
+    EpochCallback,
+    Schedule,
+    StepFunction,
+    run_schedule,
+)
 from twinaudit.nets import Network, initial_weights, network_from_dict, network_to_dict
 from twinaudit.nets.tasks import reconstruction_error
 
@@ -40,6 +46,10 @@ GradientFunction = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 #: ``(X (n, d), target class) -> (f(X) (n,), dF/dX (n, d))``: one traced function for every class.
 RawGradients = Callable[[np.ndarray, "int | None"], tuple[np.ndarray, np.ndarray]]
 
+
+#: Added to a row's gradient norm before DP-SGD divides by it (Opacus' rule, so that our
+#: step equals its DPOptimizer's): ``c_i = min(1, C / (‖g_i‖ + 1e-6))``.
+CLIP_STABILITY = 1e-6
 
 #: The float types a twin can compute in.
 PRECISIONS = ("float32", "float64")
@@ -105,7 +115,7 @@ class Twin(BaseEstimator):
     def fit(self, X, y=None, sample_weight=None, *, validation=None,
             on_epoch: EpochCallback | None = None,
             initial: dict[str, np.ndarray] | None = None,
-            step: StepFunction | None = None) -> Twin:
+            step: StepFunction | None = None, batches: BatchOrder | None = None) -> Twin:
         """Train from the initial weights with the shared schedule.
 
         Parameters
@@ -122,7 +132,9 @@ class Twin(BaseEstimator):
             order still follows ``random_state``.
         step : callable, optional
             Replaces :meth:`train_step` for each batch (adversarial debiasing:
-            :mod:`twinaudit.fairness.adversarial`).
+            :mod:`twinaudit.fairness.adversarial`; DP-SGD: :mod:`twinaudit.privacy.dp_sgd`).
+        batches : callable, optional
+            Replaces the schedule's shuffled batches (DP-SGD's Poisson sampling).
         """
         assert self.network is not None, "the twin has no network"
         X = np.asarray(X, dtype=self.input_dtype)
@@ -140,6 +152,7 @@ class Twin(BaseEstimator):
         self.history_ = run_schedule(
             self, X, y, sample_weight, schedule=self.schedule or Schedule(),
             seed=self.random_state, validation=validation, on_epoch=on_epoch, step=step,
+            batches=batches,
         )
         return self
 
@@ -331,6 +344,15 @@ class Twin(BaseEstimator):
         canonical layout: the vector–Jacobian product that carries a loss computed outside
         the framework (an adversary's, :mod:`twinaudit.fairness.adversarial`) back into the
         network. ``upstream`` has the output's shape."""
+
+    @abstractmethod
+    def clipped_gradient_sum(self, X: np.ndarray, y: np.ndarray,
+                             clipping_norm: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """DP-SGD's clipped sum: every row's own loss gradient ``g_i`` (no L2 term: DP networks
+        have none), scaled by ``c_i = min(1, C / (‖g_i‖ + CLIP_STABILITY))``, summed over the
+        batch, in the canonical layout; and the rows' norms ``‖g_i‖`` (float64), the norm
+        taken over every trainable parameter together. Per-row gradients come from the
+        framework's vectorised map (torch.func.vmap; TensorFlow's pfor Jacobian)."""
 
     @abstractmethod
     def apply_gradients(self, gradients: dict[str, np.ndarray]) -> None:

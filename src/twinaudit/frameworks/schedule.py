@@ -71,6 +71,9 @@ EpochCallback = Callable[[EpochRecord], None]
 #: ``(X batch, y batch, batch weights or None, the batch's row indices) -> None``: one
 #: optimisation step; the default is the twin's own ``train_step``.
 StepFunction = Callable[[np.ndarray, np.ndarray, "np.ndarray | None", np.ndarray], None]
+#: ``(seed, epoch, n_rows, batch_size) -> the row indices of each batch of the epoch``; the
+#: default is :func:`batch_order`.
+BatchOrder = Callable[[int, int, int, int], list[np.ndarray]]
 
 
 def run_schedule(
@@ -84,12 +87,14 @@ def run_schedule(
     validation: tuple[np.ndarray, np.ndarray] | None = None,
     on_epoch: EpochCallback | None = None,
     step: StepFunction | None = None,
+    batches: BatchOrder | None = None,
 ) -> dict:
     """Train an initialised twin; returns its history (per-epoch records and weight snapshots).
 
     With early stopping, the best epoch's weights (lowest validation loss) are restored.
     ``step`` replaces the twin's own ``train_step`` (adversarial debiasing steps with an
-    adversary beside the twin); the batches, weights and stopping stay the schedule's.
+    adversary beside the twin); ``batches`` replaces the shuffled batches (DP-SGD samples each
+    row into each batch independently). Weights and stopping stay the schedule's.
     """
     def own_step(X_batch, y_batch, weights, rows):
         if weights is None:
@@ -98,12 +103,13 @@ def run_schedule(
             twin.train_step(X_batch, y_batch, weights)
 
     step = step or own_step
+    batches = batches or batch_order
     records: list[EpochRecord] = []
     snapshots: list[dict[str, np.ndarray]] = []
     best_loss, best_epoch, best_weights = np.inf, -1, None
     for epoch in range(schedule.epochs):
         started = time.perf_counter()
-        for rows in batch_order(seed, epoch, len(y), schedule.batch_size):
+        for rows in batches(seed, epoch, len(y), schedule.batch_size):
             if sample_weight is None:
                 step(X[rows], y[rows], None, rows)
                 continue

@@ -27,6 +27,7 @@ from twinaudit.report.views import (
     mitigation_section,
     model_card_section,
     parity_section,
+    privacy_section,
     task_notes,
     verdict_section,
 )
@@ -35,7 +36,7 @@ from twinaudit.report.views import (
 SECTIONS = (("verdict", "Verdict"), ("model-card", "Model card"), ("data", "Data"),
             ("parity", "Twin parity"), ("fairness", "Fairness"),
             ("counterfactual", "Counterfactual identity test"), ("mitigation", "Mitigation"),
-            ("attribution", "Attribution"), ("benchmarks", "Benchmarks"),
+            ("privacy", "Privacy"), ("attribution", "Attribution"), ("benchmarks", "Benchmarks"),
             ("environment", "Environment and reproducibility"))
 #: Sections that only some kinds of network have: not listed as missing when absent.
 _TASK_SPECIFIC = {"counterfactual"}
@@ -102,6 +103,7 @@ def build_sections(results: dict) -> dict:
         "mitigation": mitigation_section(
             results.get("mitigation"), results.get("fairness"),
             (results.get("audit") or {}).get("spec", {}).get("mitigation")),
+        "privacy": privacy_section(results),
         "attribution": attribution_section(results),
         "benchmarks": benchmarks_section(results),
         "environment": environment_section(results),

@@ -52,6 +52,7 @@ SECTION_TABLE: dict[str, tuple[bool, str]] = {
     "parity": (False, "the identical-settings proof (both frameworks trained)"),
     "fairness": (False, "group metrics and disparities per twin, summary across seeds"),
     "mitigation": (False, "each [mitigation] method's twins or predictions, before and after"),
+    "privacy": (False, "membership inference per twin and group; DP-SGD twins, ε and cost"),
     "anomaly": (False, "autoencoder flag thresholds per twin"),
     "counterfactual": (False, "the text twins' counterfactual identity test"),
     "attribution": (False, "attributions, twin agreement, the fairness link"),
@@ -383,18 +384,33 @@ def prediction_agreement() -> Schema:
     return obj(optional={"mean": figure(), "min": figure()})
 
 
-def mitigation_schema() -> Schema:
+def paired_change() -> Schema:
+    """``twinaudit.audits.equivalence.paired_change``: a change read on seed pairs."""
+    return obj(optional={"n_seeds": count(), "mean": figure(), "ci": interval(),
+                         "level": number(),
+                         "reading": one_of("higher", "lower", "no clear change", "undecided")})
+
+
+def before_after() -> Schema:
+    """``twinaudit.fairness.by_twin.before_after``: accuracy and every disparity of a variant
+    against the baseline twins, per framework."""
     over_seeds = obj(optional={"mean": figure(), "std": figure(), "seed_ci": interval(),
                                "ci_first_seed": interval(), "n_seeds": count()})
-    paired = obj(optional={"n_seeds": count(), "mean": figure(), "ci": interval(),
-                           "level": number(),
-                           "reading": one_of("higher", "lower", "no clear change", "undecided")})
     # The report indexes both sides of a change.
     change = obj(required={"before": over_seeds, "after": over_seeds},
-                 optional={"change": figure(), "paired": paired})
-    before_after = mapping(obj(optional={"accuracy": change,
-                                         "group_sets": mapping(mapping(change))}))
-    effect = {"fairness": fairness_by_twin(), "before_after": before_after,
+                 optional={"change": figure(), "paired": paired_change()})
+    return mapping(obj(optional={"accuracy": change, "group_sets": mapping(mapping(change))}))
+
+
+def float64_proof() -> Schema:
+    """A variant's own float64 twin proof (adversarial, DP-SGD)."""
+    return obj(optional={"passed": boolean(), "max_difference": figure(),
+                         "tolerance": number(), "steps": count(), "precision": string(),
+                         "text": string()})
+
+
+def mitigation_schema() -> Schema:
+    effect = {"fairness": fairness_by_twin(), "before_after": before_after(),
               "groups": array(string()), "pooled_groups": array(string())}
     parity = obj(optional={**parity_checks(), "prediction_agreement": prediction_agreement()})
     retrained = {"twins": array(twin_summary()), "parity": parity, **effect}
@@ -421,15 +437,61 @@ def mitigation_schema() -> Schema:
             "constraints": string(), "alpha": number(), "adversary": string(),
             "epochs": count(), "early_stopping": boolean(),
             "twins": array(twin_summary()),
-            "parity": obj(optional={
-                "proof": obj(optional={"passed": boolean(), "max_difference": figure(),
-                                       "tolerance": number(), "steps": count(),
-                                       "precision": string(), "text": string()}),
-                "prediction_agreement": prediction_agreement()}),
+            "parity": obj(optional={"proof": float64_proof(),
+                                    "prediction_agreement": prediction_agreement()}),
             **effect}),
         "exponentiated_gradient": reduction, "grid_search": reduction,
         "threshold_optimizer": obj(optional={
             "constraints": string(), "fitted_on": string(), **effect})})
+
+
+def privacy_schema() -> Schema:
+    with_ci = obj(optional={"value": figure(), "ci": interval(), "reason": string()})
+    figures = {"n_members": count(), "n_non_members": count(), "auc": figure(),
+               "auc_ci": interval(), "tpr_at_fpr": mapping(with_ci), "reason": string()}
+    by_group = mapping(obj(optional={
+        "groups": array(obj(required={"group": string()}, optional=figures)),
+        "gap": nullable(obj(optional={"value": figure(), "ci": interval(),
+                                      "highest": string(), "lowest": string()}))}))
+    twin = obj(required={"framework": string(), "seed": integer()}, optional={
+        "overall": obj(optional={**figures, "roc": obj(optional={
+            "fpr": array(number()), "tpr": array(figure())})}),
+        "by_group": by_group, "interval": string(), "confidence": number()})
+    attack = obj(optional={
+        "twins": array(twin),
+        "by_framework": obj(optional={
+            "frameworks": mapping(obj(optional={"auc_mean": figure(),
+                                                "auc_seed_ci": interval()})),
+            "paired": obj(optional={"reference": string(), "other": string(),
+                                    "auc": paired_change(),
+                                    "by_group": mapping(mapping(paired_change())),
+                                    "reading": string()})}),
+        "shadows": count(), "shadow_training": string(), "variance": string(),
+        "shadow_cache": array(one_of("hit", "miss", "off"))})
+    group_cost = obj(required={"group": string()}, optional={
+        "train_rows": count(), "before": figure(), "after": figure(), "loss": paired_change()})
+    dp_budget = obj(required={"target_epsilon": number(), "noise_multiplier": number()},
+                    optional={
+        "delta": number(), "sampling": one_of("poisson"), "sampling_rate": number(),
+        "steps": count(), "epochs": count(), "expected_batch_size": count(),
+        "accountant": string(), "clipping_norm": number(),
+        "epsilon": obj(optional={"rdp": figure(), "pld": figure()}),
+        "twins": array(twin_summary()), "fairness": fairness_by_twin(),
+        "before_after": before_after(),
+        "group_accuracy": mapping(mapping(obj(optional={
+            "groups": array(group_cost),
+            "smallest_vs_largest": obj(optional={"smallest": string(), "largest": string(),
+                                                 "difference": paired_change()})}))),
+        "attack": attack,
+        "parity": obj(optional={"proof": float64_proof(),
+                                "prediction_agreement": prediction_agreement()})})
+    return obj(optional={
+        "candidates": obj(optional={"members": count(), "non_members": count(),
+                                    "random_state": integer(), "balance": string(),
+                                    "fprs": array(number())}),
+        "attacks": obj(optional={"loss_threshold": attack, "lira": attack}),
+        "dp_sgd": obj(optional={"clipping_norm": number(), "delta": number(),
+                                "budgets": array(dp_budget)})})
 
 
 def anomaly_schema() -> Schema:
@@ -548,6 +610,7 @@ def section_schemas() -> dict[str, Schema]:
         "parity": parity_schema(),
         "fairness": fairness_by_twin(settings=True),
         "mitigation": mitigation_schema(),
+        "privacy": privacy_schema(),
         "anomaly": anomaly_schema(),
         "counterfactual": counterfactual_schema(),
         "attribution": attribution_schema(),

@@ -18,10 +18,11 @@ from twinaudit.spec.sections import (
     MitigationSection,
     NetworkSection,
     ParitySection,
+    PrivacySection,
     TrainingSection,
 )
 
 __all__ = ["SECTIONS", "AttributionSection", "AuditSection", "AuditSpec", "AuditsSection",
            "BenchmarksSection", "DataSection", "FairnessSection", "MitigationSection",
-           "NetworkSection", "ParitySection", "SpecError", "TrainingSection", "load_spec",
-           "spec_from_dict"]
+           "NetworkSection", "ParitySection", "PrivacySection", "SpecError", "TrainingSection",
+           "load_spec", "spec_from_dict"]

@@ -25,6 +25,7 @@ from twinaudit.vocabulary import (
     ATTRIBUTION_METHODS,
     CONSTRAINTS,
     DATASETS,
+    DP_NETWORKS,
     FILTER_KEYS,
     FILTER_OPS,
     FRAMEWORKS,
@@ -38,6 +39,7 @@ from twinaudit.vocabulary import (
     MULTIPLICITY,
     NETWORK_DATASETS,
     NETWORKS,
+    PRIVACY_ATTACKS,
     QUADRATURES,
     RATE_INTERVALS,
     RENAMED_MITIGATION_KEYS,
@@ -154,6 +156,30 @@ def _check_prediction_keys(data: Any, require: Callable[..., None]) -> None:
             "prediction (and only then)", data.predicted_positive)
 
 
+def _check_privacy(spec: AuditSpec, require: Callable[..., None]) -> None:
+    privacy, net = spec.privacy, spec.network
+    require(set(privacy.attacks) <= set(PRIVACY_ATTACKS)
+            and len(set(privacy.attacks)) == len(privacy.attacks), "privacy.attacks",
+            f"distinct names among {', '.join(PRIVACY_ATTACKS)}", privacy.attacks)
+    require(privacy.shadows >= 2 and privacy.shadows % 2 == 0, "privacy.shadows",
+            "an even number >= 2 (shadows train in complementary pairs)", privacy.shadows)
+    require(privacy.max_candidates >= 0, "privacy.max_candidates", "an integer >= 0 (0: all)",
+            privacy.max_candidates)
+    require(all(0 < epsilon <= 100 for epsilon in privacy.epsilons)
+            and len(set(privacy.epsilons)) == len(privacy.epsilons), "privacy.epsilons",
+            "distinct budgets in (0, 100]", privacy.epsilons)
+    require(0 < privacy.delta < 1, "privacy.delta", "a number in (0, 1)", privacy.delta)
+    require(privacy.clipping_norm > 0, "privacy.clipping_norm", "a number > 0",
+            privacy.clipping_norm)
+    if spec.audits.privacy and privacy.epsilons:
+        require(net.kind in DP_NETWORKS, "privacy.epsilons",
+                f"no budgets for kind = {net.kind!r} (DP-SGD trains the dense networks: "
+                f"{', '.join(DP_NETWORKS)})", privacy.epsilons)
+        require(net.dropout == 0 and net.l2 == 0, "network.dropout",
+                "0 and network.l2 = 0 with DP-SGD budgets (a row's clipped gradient must be "
+                "its whole gradient, and one draw in every framework)", net.dropout)
+
+
 def _check_bins(bins: Any, key: str, require: Callable[..., None]) -> None:
     """Inner bin edges (a strictly increasing list of finite numbers) or a quantile count."""
     if isinstance(bins, list):
@@ -243,7 +269,8 @@ def _check_values(spec: AuditSpec) -> None:
 
     data, net, train = spec.data, spec.network, spec.training
     sections = {"audit": spec.audit, "data": data, "network": net, "training": train,
-                "fairness": spec.fairness, "attribution": spec.attribution}
+                "fairness": spec.fairness, "attribution": spec.attribution,
+                "privacy": spec.privacy}
     for key, limit in LIMITS.items():
         section, name = key.split(".", 1)
         value = getattr(sections[section], name)
@@ -324,6 +351,7 @@ def _check_values(spec: AuditSpec) -> None:
             or set(spec.mitigation.methods) <= set(LABEL_FREE_MITIGATIONS), "mitigation.methods",
             f"only {', '.join(LABEL_FREE_MITIGATIONS)} for the autoencoder (the others need a "
             "label)", spec.mitigation.methods)
+    _check_privacy(spec, require)
     require(0 < spec.fairness.flag_quantile < 1, "fairness.flag_quantile", "a number in (0, 1)",
             spec.fairness.flag_quantile)
     require(bool(net.hidden) and all(h > 0 for h in net.hidden), "network.hidden",

@@ -134,6 +134,9 @@ class AuditsSection:
     attribution: bool = True
     #: The sentiment twins' counterfactual identity test (twinaudit.audits.counterfactual).
     counterfactual: bool = True
+    #: Membership inference on every twin and DP-SGD twins ([privacy]). Off by default: its
+    #: shadow and DP-SGD twins are further training runs (see docs/privacy.md for the cost).
+    privacy: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,31 @@ class MitigationSection:
     #: The report ranks the methods by the disparity they reach among those that cost at
     #: most this much accuracy (mean over seeds).
     max_accuracy_cost: float = 0.01
+
+
+@dataclass(frozen=True)
+class PrivacySection:
+    """[privacy]: which membership-inference attacks run, and which DP-SGD twins train
+    (:mod:`twinaudit.privacy`)."""
+
+    #: "loss_threshold" (Yeom et al. 2018; no shadows) and "lira" (Carlini et al. 2022,
+    #: offline; shadow twins).
+    attacks: list[str] = field(default_factory=lambda: ["loss_threshold", "lira"])
+    #: LiRA's shadow twins per framework, in complementary pairs (each trains on a random
+    #: half of the training split, its partner on the other half), so an even number.
+    shadows: int = 4
+    #: Members (training rows) and as many non-members (test rows) the attacks score; 0:
+    #: as many as the smaller split has.
+    max_candidates: int = 0
+    #: DP-SGD twins at these budgets ε (each one more twin per framework and seed); empty:
+    #: none.
+    epsilons: list[float] = field(default_factory=list)
+    #: δ of every budget (below 1 / training rows, as is usual).
+    delta: float = 1e-5
+    #: DP-SGD's per-row gradient clipping norm C.
+    clipping_norm: float = 1.0
+    #: Seeds the candidate sample and the shadows' halves.
+    random_state: int = 0
 
 
 @dataclass(frozen=True)
@@ -314,6 +342,7 @@ class AuditSpec:
     audits: AuditsSection = field(default_factory=AuditsSection)
     fairness: FairnessSection = field(default_factory=FairnessSection)
     mitigation: MitigationSection = field(default_factory=MitigationSection)
+    privacy: PrivacySection = field(default_factory=PrivacySection)
     attribution: AttributionSection = field(default_factory=AttributionSection)
     parity: ParitySection = field(default_factory=ParitySection)
     benchmarks: BenchmarksSection = field(default_factory=BenchmarksSection)
@@ -381,6 +410,7 @@ SECTIONS: dict[str, type] = {
     "audits": AuditsSection,
     "fairness": FairnessSection,
     "mitigation": MitigationSection,
+    "privacy": PrivacySection,
     "attribution": AttributionSection,
     "parity": ParitySection,
     "benchmarks": BenchmarksSection,

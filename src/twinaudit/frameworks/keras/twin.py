@@ -38,7 +38,7 @@ with _native_stderr_silenced():
     import keras  # noqa: E402
     from keras import ops  # noqa: E402
 
-from twinaudit.frameworks.base import RawGradients, Twin  # noqa: E402
+from twinaudit.frameworks.base import CLIP_STABILITY, RawGradients, Twin  # noqa: E402
 from twinaudit.frameworks.keras import gradients  # noqa: E402
 from twinaudit.frameworks.keras.adam import TorchRuleAdam  # noqa: E402
 from twinaudit.frameworks.keras.layers import (  # noqa: E402
@@ -233,6 +233,61 @@ class KerasTwin(Twin):
         if weighted:
             signature.append(tf.TensorSpec([None], self.precision))
         return tf.function(gradients, input_signature=signature)
+
+    def clipped_gradient_sum(self, X: np.ndarray, y: np.ndarray,
+                             clipping_norm: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        if "clipped_gradient_sum" not in self._step_functions:
+            self._step_functions["clipped_gradient_sum"] = self._compiled_clipped_sum()
+        *summed, norms = self._step_functions["clipped_gradient_sum"](
+            np.asarray(X, dtype=self.input_dtype), np.asarray(y, dtype=np.int64),
+            np.asarray(clipping_norm, dtype=self.precision))
+        names = [f"{name}.{variable}" for name in self._layers for variable in ("kernel", "bias")]
+        return ({name: ops.convert_to_numpy(gradient).copy()
+                 for name, gradient in zip(names, summed, strict=True)},
+                ops.convert_to_numpy(norms).astype(np.float64))
+
+    def _compiled_clipped_sum(self):
+        """Per-row gradients of a dense network without a per-row pass, as in the torch twin
+        (see there): each Dense layer's input ``a`` and pre-activation ``z = a·kernel + bias``
+        (Keras' Dense, spelled out to keep ``z``), ``δ = ∂(Σ l_i)/∂z`` from the tape, and the
+        clipped sums ``aᵀ(c ⊙ δ)``, ``Σ c_i δ_i`` — in one traced graph."""
+        import tensorflow as tf
+
+        network = self.network
+        assert network is not None, "the twin has no network"
+        if not all(isinstance(layer, keras.layers.Dense) for layer in self._layers.values()):
+            raise ValueError("DP-SGD's clipped gradients are implemented for dense networks")
+
+        def clipped_sum(X, y, clipping_norm):
+            with tf.GradientTape() as tape:
+                hidden, activations, outputs = X, [], []
+                for layer in self.model_.layers:
+                    if isinstance(layer, keras.layers.Dense):
+                        activations.append(hidden)
+                        hidden = tf.matmul(hidden, layer.kernel) + layer.bias
+                        outputs.append(hidden)
+                        hidden = layer.activation(hidden)
+                    else:
+                        hidden = layer(hidden, training=True)
+                if network.task.target_is_input:
+                    losses = tf.reduce_mean(tf.square(hidden - X), axis=1)
+                else:
+                    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(y, hidden)
+                total = tf.reduce_sum(losses)
+            signals = tape.gradient(total, outputs)
+            norms = tf.sqrt(tf.add_n([
+                (tf.reduce_sum(tf.square(a), axis=1) + 1) * tf.reduce_sum(tf.square(d), axis=1)
+                for a, d in zip(activations, signals, strict=True)]))
+            factors = tf.minimum(tf.ones_like(norms), clipping_norm / (norms + CLIP_STABILITY))
+            summed = []
+            for a, d in zip(activations, signals, strict=True):
+                scaled = d * factors[:, None]
+                summed += [tf.matmul(a, scaled, transpose_a=True), tf.reduce_sum(scaled, axis=0)]
+            return [*summed, norms]
+
+        return tf.function(clipped_sum, input_signature=[
+            tf.TensorSpec([None, *network.input_shape], self.input_dtype),
+            tf.TensorSpec([None], tf.int64), tf.TensorSpec([], self.precision)])
 
     def _compiled_apply(self):
         """The optimizer's step with given gradients, traced once (as ``train_step`` is)."""

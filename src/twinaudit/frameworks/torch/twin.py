@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from twinaudit.frameworks.base import RawGradients, Twin
+from twinaudit.frameworks.base import CLIP_STABILITY, RawGradients, Twin
 from twinaudit.frameworks.schedule import Schedule
 from twinaudit.frameworks.torch import gradients
 from twinaudit.frameworks.torch.layers import (
@@ -95,6 +95,47 @@ class TorchTwin(Twin):
         gradients = get_parameters(self._modules, gradients=True)
         self.model_.zero_grad(set_to_none=True)
         return gradients
+
+    def clipped_gradient_sum(self, X: np.ndarray, y: np.ndarray,
+                             clipping_norm: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        # A dense layer's per-row gradients need no per-row pass (Goodfellow 2015, as
+        # Opacus' Linear grad sampler): with a_i the layer's input and δ_i = ∂l_i/∂z_i its
+        # output's gradient, the row's kernel gradient is the outer product a_iᵀδ_i, of norm
+        # ‖a_i‖·‖δ_i‖, and the clipped sum over rows is aᵀ(c ⊙ δ): one forward and one
+        # backward pass for the whole batch.
+        assert self.network is not None, "the twin has no network"
+        layers = list(self._modules.values())
+        if not all(isinstance(layer, nn.Linear) for layer in layers):
+            raise ValueError("DP-SGD's clipped gradients are implemented for dense networks")
+        inputs = torch.from_numpy(np.asarray(X, dtype=self.input_dtype))
+        activations, outputs = [], []
+        hidden = inputs
+        for module in self.model_:
+            if isinstance(module, nn.Linear):
+                activations.append(hidden.detach())
+                hidden = module(hidden)
+                outputs.append(hidden)
+            else:
+                hidden = module(hidden)
+        if self.network.task.target_is_input:
+            losses = (hidden - inputs).square().mean(dim=1)
+        else:
+            losses = nn.functional.cross_entropy(hidden, torch.from_numpy(
+                np.asarray(y, dtype=np.int64)), reduction="none")
+        # Rows are independent: the gradient of the sum is each row's own ∂l_i/∂z_i.
+        signals = torch.autograd.grad(losses.sum(), outputs)
+        # ‖a_iᵀδ_i‖² + ‖δ_i‖² per layer (kernel and bias), summed over the layers.
+        norms = torch.sqrt(torch.stack([(a.square().sum(dim=1) + 1) * d.square().sum(dim=1)
+                                        for a, d in zip(activations, signals, strict=True)]
+                                       ).sum(dim=0))
+        factors = (clipping_norm / (norms + CLIP_STABILITY)).clamp(max=1.0)
+        for layer, a, d in zip(layers, activations, signals, strict=True):
+            scaled = d * factors[:, None]
+            layer.weight.grad = scaled.T @ a
+            layer.bias.grad = scaled.sum(dim=0)
+        summed = get_parameters(self._modules, gradients=True)
+        self.model_.zero_grad(set_to_none=True)
+        return summed, norms.double().numpy()
 
     def apply_gradients(self, gradients: dict[str, np.ndarray]) -> None:
         assert self.optimizer_ is not None, "the twin's network has no parameters to train"

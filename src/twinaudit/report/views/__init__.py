@@ -16,8 +16,10 @@ from twinaudit.report.views.fairness import fairness_section, task_notes
 from twinaudit.report.views.mitigation import mitigation_section
 from twinaudit.report.views.model_card import model_card_section
 from twinaudit.report.views.parity import parity_section
+from twinaudit.report.views.privacy import privacy_section
 from twinaudit.report.views.verdict import verdict_section
 
 __all__ = ["attribution_section", "benchmarks_section", "counterfactual_section",
            "data_section", "environment_section", "fairness_section", "mitigation_section",
-           "model_card_section", "parity_section", "task_notes", "verdict_section"]
+           "model_card_section", "parity_section", "privacy_section", "task_notes",
+           "verdict_section"]
