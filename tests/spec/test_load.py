@@ -226,3 +226,44 @@ def test_outputs_inside_the_workspace_are_fine_and_relative_to_it(tmp_path):
     assert spec.workspace == tmp_path / "project"
     assert spec.output_dir == tmp_path / "project" / "out" / "a"
     assert spec.models_dir == tmp_path / "project" / "models" / "a"
+
+
+# -- [privacy] ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("privacy, network, expected", [
+    ('attacks = ["lira", "shadow_boxing"]', "", "[privacy].attacks: expected distinct names"),
+    ("shadows = 3", "", "[privacy].shadows: expected an even number >= 2"),
+    ("epsilons = [0]", "", "[privacy].epsilons: expected distinct budgets in (0, 100]"),
+    ("epsilons = [1, 1]", "", "[privacy].epsilons: expected distinct budgets"),
+    ("delta = 1.5", "", "[privacy].delta: expected a number in (0, 1)"),
+    ("clipping_norm = 0", "", "[privacy].clipping_norm: expected a number > 0"),
+    ("epsilons = [8]", "dropout = 0.2", "[network].dropout: expected 0 and network.l2 = 0"),
+    ("epsilons = [8]", "l2 = 0.01", "[network].dropout: expected 0 and network.l2 = 0"),
+    ("shadows = 1000", "", "[privacy].shadows: expected at most 256"),
+])
+def test_bad_privacy_settings_are_one_line_errors(tmp_path, privacy, network, expected):
+    path = write(tmp_path, f'{MINIMAL}[network]\n{network}\n[audits]\nprivacy = true\n'
+                           f'[privacy]\n{privacy}\n')
+    with pytest.raises(SpecError) as error:
+        load_spec(path)
+    assert expected in str(error.value) and "\n" not in str(error.value)
+
+
+def test_dp_sgd_budgets_are_refused_for_the_networks_it_does_not_train(tmp_path):
+    path = write(tmp_path, '[audit]\nname = "x"\n[data]\ndataset = "digits"\n'
+                           'sensitive_features = ["digit"]\n[network]\nkind = "cnn"\n'
+                           '[audits]\nmitigation = false\nprivacy = true\n'
+                           '[privacy]\nepsilons = [3]\n')
+    with pytest.raises(SpecError, match=r"\[privacy\].epsilons: expected no budgets for kind "
+                                        r"= 'cnn'"):
+        load_spec(path)
+    # The attacks need no DP-SGD: they run on any network.
+    path.write_text(path.read_text().replace("epsilons = [3]", 'attacks = ["loss_threshold"]'))
+    assert load_spec(path).privacy.attacks == ["loss_threshold"]
+
+
+def test_privacy_is_off_by_default_and_its_section_has_defaults(tmp_path):
+    spec = load_spec(write(tmp_path, MINIMAL))
+    assert spec.audits.privacy is False
+    assert spec.privacy.attacks == ["loss_threshold", "lira"] and spec.privacy.shadows == 4
+    assert spec.privacy.epsilons == [] and spec.privacy.delta == 1e-5

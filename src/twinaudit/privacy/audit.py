@@ -33,6 +33,7 @@ from twinaudit.privacy.membership import (
     confidence_statistic,
     lira_offline_scores,
     loss_scores,
+    percentile_interval,
 )
 from twinaudit.variants import (
     Stage,
@@ -215,7 +216,9 @@ class PrivacyAudit:
             "group_accuracy": group_accuracy_cost(
                 predictions, baseline, stage.dataset.train.sensitive_features,
                 spec.group_sets, confidence=spec.fairness.confidence,
-                min_group_size=spec.fairness.min_group_size),
+                min_group_size=spec.fairness.min_group_size,
+                n_resamples=spec.fairness.n_resamples,
+                random_state=spec.fairness.bootstrap_seed),
         }
         if "loss_threshold" in self.settings.attacks:
             section["attack"] = self._attack(trained, loss_scores)
@@ -240,63 +243,78 @@ def group_labels(features: pd.DataFrame, group_sets: list[list[str]]) -> dict[st
 
 def group_accuracy_cost(after: pd.DataFrame, before: pd.DataFrame,
                         train_features: pd.DataFrame, group_sets: list[list[str]], *,
-                        confidence: float, min_group_size: int) -> dict[str, Any]:
+                        confidence: float, min_group_size: int, n_resamples: int,
+                        random_state: int) -> dict[str, Any]:
     """Per framework and group set: each group's test accuracy before (baseline twins) and
-    after (DP twins), the paired change over seeds, and whether the group with the fewest
-    training rows loses more accuracy than the one with the most (the paired difference of
-    their losses: "higher" when the smallest group's loss is larger beyond seed noise)."""
+    after (DP twins), and the accuracy it loses, read two ways — over seeds (``loss``: the
+    paired change, baseline twin minus DP twin of the same seed: training's noise) and over
+    test rows (``rows_ci``: a bootstrap of the group's rows, the same rows for both sides:
+    the test sample's noise, which a small group has most of). ``smallest_vs_largest``: the
+    loss of the group with the fewest training rows minus that of the group with the most
+    ("higher": DP-SGD costs the small group more), read the same two ways."""
     columns = sorted({column for group_set in group_sets for column in group_set})
     train_groups = group_labels(train_features[columns], group_sets)
+    rng = np.random.default_rng([random_state, 2019])
     out: dict[str, Any] = {}
     for framework in after["framework"].unique():
         entry: dict[str, Any] = {}
-        for name, labels_before, labels_after in _labelled(before, after, framework,
-                                                           group_sets):
+        for columns_of_set in group_sets:
+            name = INTERSECTION_SEPARATOR.join(columns_of_set)
+            # (seeds, test rows): whether each twin got each row right; rows in test order.
+            right_before, test_groups = _correct(before, framework, columns_of_set)
+            right_after, _ = _correct(after, framework, columns_of_set)
             sizes = pd.Series(train_groups[name]).value_counts()
-            seeds = sorted(set(labels_before) & set(labels_after))
             groups = []
-            for group in sorted(set(sizes.index) & set(labels_before[seeds[0]][0])):
-                if sizes[group] < min_group_size:
+            for group in sorted(set(sizes.index) & set(test_groups)):
+                rows = test_groups == group
+                if sizes[group] < min_group_size or not rows.any():
                     continue
-                accuracy_before = [_accuracy(labels_before[s], group) for s in seeds]
-                accuracy_after = [_accuracy(labels_after[s], group) for s in seeds]
-                groups.append({"group": group, "train_rows": int(sizes[group]),
-                               "before": float(np.mean(accuracy_before)),
-                               "after": float(np.mean(accuracy_after)),
-                               "loss": paired_change(accuracy_after, accuracy_before,
-                                                     level=confidence),
-                               "_losses": np.subtract(accuracy_before, accuracy_after)})
-            entry[name] = {"groups": [{k: v for k, v in g.items() if k != "_losses"}
+                accuracy_before = right_before[:, rows].mean(axis=1)
+                accuracy_after = right_after[:, rows].mean(axis=1)
+                # Each row's loss, averaged over seeds: the rows bootstrap resamples these.
+                per_row = (right_before[:, rows] - right_after[:, rows]).mean(axis=0)
+                groups.append({
+                    "group": group, "train_rows": int(sizes[group]),
+                    "test_rows": int(rows.sum()), "before": float(accuracy_before.mean()),
+                    "after": float(accuracy_after.mean()),
+                    # paired_change(before, after) reads after − before: the sides swap to
+                    # read before − after, the accuracy lost.
+                    "loss": paired_change(accuracy_after.tolist(), accuracy_before.tolist(),
+                                          level=confidence),
+                    "_seeds": accuracy_before - accuracy_after,
+                    "_rows": _mean_resamples(per_row, rng, n_resamples)})
+            entry[name] = {"groups": [{**{k: v for k, v in g.items() if not k.startswith("_")},
+                                       "rows_ci": percentile_interval(g["_rows"], confidence)}
                                       for g in groups]}
             if len(groups) >= 2:
                 smallest = min(groups, key=lambda g: g["train_rows"])
                 largest = max(groups, key=lambda g: g["train_rows"])
                 entry[name]["smallest_vs_largest"] = {
                     "smallest": smallest["group"], "largest": largest["group"],
-                    "difference": paired_change(largest["_losses"].tolist(),
-                                                smallest["_losses"].tolist(),
-                                                level=confidence)}
+                    "difference": paired_change(largest["_seeds"].tolist(),
+                                                smallest["_seeds"].tolist(), level=confidence),
+                    "rows_ci": percentile_interval(smallest["_rows"] - largest["_rows"],
+                                                   confidence)}
         out[str(framework)] = entry
     return out
 
 
-def _labelled(before: pd.DataFrame, after: pd.DataFrame, framework: str,
-              group_sets: list[list[str]]):
-    """Per group set: seed -> (each test row's group, correct or not), both variants."""
-    for columns in group_sets:
-        name = INTERSECTION_SEPARATOR.join(columns)
-        sides = []
-        for frame in (before, after):
-            rows = frame[frame["framework"] == framework]
-            sides.append({int(seed): (group_labels(part, [columns])[name],
-                                      (part["y_pred"] == part["y_true"]).to_numpy())
-                          for seed, part in rows.groupby("seed", sort=True)})
-        yield name, sides[0], sides[1]
+def _correct(predictions: pd.DataFrame, framework: str,
+             columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(seeds, rows) 0/1 of each twin of ``framework`` being right on each test row, and each
+    row's group in the set ``columns``."""
+    rows = predictions[predictions["framework"] == framework]
+    seeds = sorted(rows["seed"].unique())
+    first = rows[rows["seed"] == seeds[0]]
+    groups = group_labels(first, [columns])[INTERSECTION_SEPARATOR.join(columns)]
+    right = np.stack([(part["y_pred"] == part["y_true"]).to_numpy(np.float64)
+                      for _, part in rows.groupby("seed", sort=True)])
+    return right, groups
 
 
-def _accuracy(labelled: tuple[np.ndarray, np.ndarray], group: str) -> float:
-    groups, correct = labelled
-    return float(correct[groups == group].mean())
+def _mean_resamples(values: np.ndarray, rng: np.random.Generator, n: int) -> np.ndarray:
+    """The mean of ``values`` over ``n`` bootstrap resamples of them."""
+    return values[rng.integers(0, len(values), (n, len(values)))].mean(axis=1)
 
 
 def by_framework(figures: dict[tuple[str, int], dict[str, Any]], frameworks: list[str],

@@ -160,7 +160,8 @@ def roc_resamples(scores: np.ndarray, is_member: np.ndarray, *, n_resamples: int
              np.concatenate(tprs) if tprs else np.empty((0, len(fprs)))))
 
 
-def _interval(values: np.ndarray, confidence: float) -> list[float] | None:
+def percentile_interval(values: np.ndarray, confidence: float) -> list[float] | None:
+    """The percentile bootstrap interval of resampled ``values`` (None without resamples)."""
     if values.size == 0:
         return None
     tail = (1 - confidence) / 2 * 100
@@ -189,9 +190,9 @@ def attack_figures(scores: np.ndarray, is_member: np.ndarray,
                                   "reason": f"under {int(np.ceil(1 / fpr))} non-members"}
             else:
                 at[f"{fpr:g}"] = {"value": float(tpr[index]),
-                                  "ci": _interval(tprs[:, index], confidence)}
+                                  "ci": percentile_interval(tprs[:, index], confidence)}
         return ({"n_members": int(member.sum()), "n_non_members": n_non, "auc": auc,
-                 "auc_ci": _interval(aucs, confidence), "tpr_at_fpr": at}, aucs)
+                 "auc_ci": percentile_interval(aucs, confidence), "tpr_at_fpr": at}, aucs)
 
     everyone = np.arange(len(scores))
     overall, _ = figures(everyone)
@@ -231,5 +232,6 @@ def _gap(entries: list[dict[str, Any]], resampled: dict[str, np.ndarray],
     highest = max(measured, key=lambda entry: entry["auc"])
     lowest = min(measured, key=lambda entry: entry["auc"])
     gaps = resampled[highest["group"]] - resampled[lowest["group"]]
-    return {"value": float(highest["auc"] - lowest["auc"]), "ci": _interval(gaps, confidence),
+    return {"value": float(highest["auc"] - lowest["auc"]),
+            "ci": percentile_interval(gaps, confidence),
             "highest": highest["group"], "lowest": lowest["group"]}

@@ -469,7 +469,8 @@ def privacy_schema() -> Schema:
         "shadows": count(), "shadow_training": string(), "variance": string(),
         "shadow_cache": array(one_of("hit", "miss", "off"))})
     group_cost = obj(required={"group": string()}, optional={
-        "train_rows": count(), "before": figure(), "after": figure(), "loss": paired_change()})
+        "train_rows": count(), "test_rows": count(), "before": figure(), "after": figure(),
+        "loss": paired_change(), "rows_ci": interval()})
     dp_budget = obj(required={"target_epsilon": number(), "noise_multiplier": number()},
                     optional={
         "delta": number(), "sampling": one_of("poisson"), "sampling_rate": number(),
@@ -481,7 +482,8 @@ def privacy_schema() -> Schema:
         "group_accuracy": mapping(mapping(obj(optional={
             "groups": array(group_cost),
             "smallest_vs_largest": obj(optional={"smallest": string(), "largest": string(),
-                                                 "difference": paired_change()})}))),
+                                                 "difference": paired_change(),
+                                                 "rows_ci": interval()})}))),
         "attack": attack,
         "parity": obj(optional={"proof": float64_proof(),
                                 "prediction_agreement": prediction_agreement()})})

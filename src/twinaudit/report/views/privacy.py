@@ -108,7 +108,8 @@ def _budget_view(entry: dict) -> dict:
                 groups.append({"framework": framework, "group_set": set_name,
                                "group": f"{versus.get('smallest')} (fewest rows) − "
                                         f"{versus.get('largest')} (most)",
-                               "loss": versus.get("difference"), "versus": True})
+                               "loss": versus.get("difference"),
+                               "rows_ci": versus.get("rows_ci"), "versus": True})
     return {"target_epsilon": entry.get("target_epsilon"), "delta": entry.get("delta"),
             "noise_multiplier": entry.get("noise_multiplier"),
             "epsilon": entry.get("epsilon") or {}, "steps": entry.get("steps"),
