@@ -12,45 +12,25 @@ optimizer step with the result.
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-from twinaudit.benchmarks.fixtures import bench_frameworks, record
-from twinaudit.frameworks.schedule import Schedule
+from twinaudit.benchmarks.fixtures import bench_frameworks
 
-REPOSITORY = Path(__file__).resolve().parents[1]
 ROWS, EPOCHS, ROUNDS = 8000, 2, 3
-PLAIN_MEDIANS: dict[str, float] = {}
 
 pytestmark = pytest.mark.parametrize("framework", bench_frameworks())
 
 
-@pytest.fixture(scope="module")
-def adult():
-    from twinaudit.data import load_dataset
-    from twinaudit.pipeline import network_for
-    from twinaudit.spec import load_spec
-
-    spec = load_spec(REPOSITORY / "audits" / "adult.toml")
-    spec = dataclasses.replace(spec, data=dataclasses.replace(spec.data, max_train_rows=ROWS,
-                                                              max_test_rows=2000))
-    dataset = load_dataset(spec)
-    schedule = Schedule(**{**vars(Schedule.from_section(spec.training)), "epochs": EPOCHS,
-                           "early_stopping": False})
-    _, groups = np.unique(dataset.train.sensitive_features["sex"].to_numpy(str),
-                          return_inverse=True)
-    return network_for(spec, dataset), schedule, dataset, groups.reshape(-1)
-
-
 @pytest.mark.parametrize("implementation", ["plain", "adversarial"])
-def test_train(benchmark, framework, implementation, adult):
+def test_train(benchmark, framework, implementation, adult_training, record_against_plain):
     from twinaudit.fairness.adversarial import AdversarialSettings, fit_adversarial
     from twinaudit.frameworks import twin_class
 
-    network, schedule, dataset, groups = adult
+    network, schedule, dataset = adult_training
+    _, groups = np.unique(dataset.train.sensitive_features["sex"].to_numpy(str),
+                          return_inverse=True)
+    groups = groups.reshape(-1)
     cls = twin_class(framework)
 
     def fit():
@@ -63,11 +43,4 @@ def test_train(benchmark, framework, implementation, adult):
 
     benchmark.group = f"adversarial vs plain training ({framework})"
     twin = benchmark.pedantic(fit, rounds=ROUNDS, warmup_rounds=1)
-    median = benchmark.stats.stats.median
-    extra = {}
-    if implementation == "plain":
-        PLAIN_MEDIANS[framework] = median
-    elif framework in PLAIN_MEDIANS:
-        extra["ratio_to_plain"] = median / PLAIN_MEDIANS[framework]
-    record(benchmark, framework, accuracy=twin.score(dataset.test.X, dataset.test.y),
-           implementation=implementation, rows=ROWS, epochs=EPOCHS, **extra)
+    record_against_plain(benchmark, framework, implementation, twin, dataset, EPOCHS)
