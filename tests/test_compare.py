@@ -87,7 +87,7 @@ def test_missing_sections_and_kind_changes_are_listed_once_as_not_comparable():
     assert listed == {
         "fairness": "only in full", "mitigation": "only in full",
         "attribution": "only in full", "benchmarks": "only in full",
-        "counterfactual": "only in full",
+        "counterfactual": "only in full", "privacy": "only in full",
         "parity.proof.exact_tolerance": "different kinds (full: number, base: text)"}
     assert _metric(comparison, "parity.prediction_agreement.mean")
 

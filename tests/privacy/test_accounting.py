@@ -30,7 +30,8 @@ def test_calibrated_noise_matches_opacus_documented_value():
     assert noise_for_budget(8.0, DELTA, RATE, 2000) == pytest.approx(1.3562, abs=1e-3)
 
 
-@pytest.mark.parametrize("epsilon", [1.0, 3.0, 8.0])
+@pytest.mark.parametrize("epsilon", [pytest.param(1.0, marks=pytest.mark.slow),
+                                     pytest.param(3.0, marks=pytest.mark.slow), 8.0])
 def test_a_budget_spends_at_most_its_target_and_not_much_less(epsilon):
     entry = budget(epsilon, DELTA, n_rows=26_048, batch_size=256, epochs=10)
     assert entry["steps"] == 10 * 102 and entry["sampling"] == "poisson"
