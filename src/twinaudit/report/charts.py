@@ -98,7 +98,8 @@ def _legend(names: Sequence[str], x: float, y: float, swatch) -> list[str]:
 
 def line_chart(series: Mapping[str, Sequence[tuple[float, float | None]]], *, title: str,
                x_label: str, y_label: str, log_y: bool = False, width: int = 640,
-               height: int = 280) -> Markup:
+               height: int = 280, from_zero: bool = True,
+               reference: tuple[str, Sequence[tuple[float, float]]] | None = None) -> Markup:
     """A line chart of named (x, y) series, with a legend that names every line.
 
     Parameters
@@ -110,6 +111,10 @@ def line_chart(series: Mapping[str, Sequence[tuple[float, float | None]]], *, ti
         Chart title and axis labels (escaped: they may hold user data).
     log_y : bool, default False
         Logarithmic y axis, for quantities spanning orders of magnitude (float drift).
+    from_zero : bool, default True
+        A linear y axis starts at 0; False fits it to the values (accuracies near 0.85).
+    reference : (name, points), optional
+        A grey dashed line for comparison (chance on a ROC curve), named in the legend.
 
     Returns
     -------
@@ -119,7 +124,10 @@ def line_chart(series: Mapping[str, Sequence[tuple[float, float | None]]], *, ti
     def usable(y: float | None) -> TypeGuard[float]:
         return y is not None and math.isfinite(y) and (not log_y or y > 0)
 
-    points = [(x, y) for values in series.values() for x, y in values if usable(y)]
+    lines = dict(series)
+    if reference is not None:
+        lines[reference[0]] = reference[1]
+    points = [(x, y) for values in lines.values() for x, y in values if usable(y)]
     if not points:
         return Markup('<p class="muted">No data to chart.</p>')
     transform = math.log10 if log_y else float
@@ -132,9 +140,9 @@ def line_chart(series: Mapping[str, Sequence[tuple[float, float | None]]], *, ti
         if len(y_ticks) == 1:
             y_ticks.append(y_ticks[0] + 1)
     else:
-        y_ticks = _nice_ticks(min(ys + [0.0]), max(ys))
+        y_ticks = _nice_ticks(min(ys + [0.0]) if from_zero else min(ys), max(ys))
     y_low, y_high = y_ticks[0], y_ticks[-1]
-    legend_width = 30 + _FONT_WIDTH * max(len(str(name)) for name in series) + 10
+    legend_width = 30 + _FONT_WIDTH * max(len(str(name)) for name in lines) + 10
     left, right, top, bottom = 64, legend_width + 16, 30, 42
     plot_w, plot_h = width - left - right, height - top - bottom
 
@@ -160,8 +168,9 @@ def line_chart(series: Mapping[str, Sequence[tuple[float, float | None]]], *, ti
                          f'text-anchor="middle" class="tick">{tick:g}</text>')
     parts += _axes(left, top, plot_w, plot_h, height=height, x_label=x_label,
                    y_label=y_label)
-    for index, (name, values) in enumerate(series.items()):
-        colour, dash = _line_style(index)
+    for index, (name, values) in enumerate(lines.items()):
+        colour, dash = _line_style(index) if name in series or reference is None \
+            else _REFERENCE_STYLE
         kept = [(x, y) for x, y in values if usable(y)]
         path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in kept)
         parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" '
@@ -171,13 +180,17 @@ def line_chart(series: Mapping[str, Sequence[tuple[float, float | None]]], *, ti
                          f"<title>{_text(name)}: {x:g}, {y:.3g}</title></circle>")
 
     def swatch(index: int, x: float, y: float) -> str:
-        colour, dash = _line_style(index)
+        colour, dash = _line_style(index) if index < len(series) else _REFERENCE_STYLE
         return (f'<line x1="{x:.1f}" y1="{y:.1f}" x2="{x + 24:.1f}" y2="{y:.1f}" '
                 f'stroke="{colour}" stroke-width="2"{dash}/>')
 
-    parts += _legend(list(series), left + plot_w + 14, top + 6, swatch)
+    parts += _legend(list(lines), left + plot_w + 14, top + 6, swatch)
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+#: A reference line's look: grey and dotted, unlike any series.
+_REFERENCE_STYLE = ("#8a8a8a", ' stroke-dasharray="2 3"')
 
 
 def _line_style(index: int) -> tuple[str, str]:

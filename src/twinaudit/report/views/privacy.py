@@ -53,12 +53,13 @@ def _attack_view(name: str, block: dict) -> dict:
                                                       strict=False) if is_number(f) and f > 0]
         if points:
             series[f"{twin.get('framework')} seed {twin.get('seed')}"] = points
+    chart = None
     if series:
-        grid = next(iter(series.values()))
-        series["chance (TPR = FPR)"] = [(x, 10 ** x) for x, _ in grid]
-    chart = line_chart(series, title=f"ROC, {ATTACK_TITLES.get(name, name)}",
-                       x_label="false-positive rate (log10)", y_label="true-positive rate",
-                       log_y=True) if series else None
+        chance = [(x, 10 ** x) for x, _ in next(iter(series.values()))]
+        chart = line_chart(series, title=f"ROC, {ATTACK_TITLES.get(name, name)}",
+                           x_label="false-positive rate (log10)",
+                           y_label="true-positive rate", log_y=True,
+                           reference=("chance (TPR = FPR)", chance))
     return {"name": name, "title": ATTACK_TITLES.get(name, name), "rows": rows,
             "paired": get(block, "by_framework", "paired"), "chart": chart,
             "groups": _group_rows(twins), "shadows": block.get("shadows")}
@@ -141,7 +142,10 @@ def _budget_charts(budgets: list[dict]) -> list:
                 level = series.setdefault(f"{framework} non-private", [])
                 if not level and before is not None:
                     level.extend((x, before) for x, _ in span)
-        return line_chart(series, title=title, x_label="budget ε (δ fixed)", y_label=y_label)
+        if not any(y is not None for values in series.values() for _, y in values):
+            return None  # (disparate impact of a set without a privileged group)
+        return line_chart(series, title=title, x_label="budget ε (δ fixed)", y_label=y_label,
+                          from_zero=False)
 
     charts.append(figure_chart("Accuracy against the privacy budget", "accuracy",
                                lambda table, side: get(table, "accuracy", side, "mean")))
@@ -153,4 +157,4 @@ def _budget_charts(budgets: list[dict]) -> list:
                 f"{disparity.replace('_', ' ')} ({first}) against the privacy budget",
                 disparity, lambda table, side, d=disparity: get(table, "group_sets", first, d,
                                                                 side, "mean")))
-    return charts
+    return [chart for chart in charts if chart is not None]
