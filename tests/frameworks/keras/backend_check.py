@@ -38,6 +38,8 @@ out["loss_gradients_and_output"] = max(largest(both[0][0], both[1][0]),
 out["output_gradients"] = largest(*(t.output_gradients(X, upstream) for t in twins.values()))
 for network, name in ((MLPNetwork(6, (8, 4)), "mlp"), (AutoencoderNetwork(6, (3,)), "ae")):
     twins = pair(network, seed=1)
+    out[f"loss_gradients_{name}"] = largest(*(t.loss_gradients(X, y, weights)
+                                              for t in twins.values()))
     sums = [t.clipped_gradient_sum(X, y, 0.5) for t in twins.values()]
     out[f"clipped_gradient_sum_{name}"] = max(largest(sums[0][0], sums[1][0]),
                                               float(np.abs(sums[0][1] - sums[1][1]).max()))

@@ -120,7 +120,7 @@ class KerasTwin(Twin):
                 beta_2=schedule.beta_2, epsilon=schedule.epsilon,
             ),
             # A loss computes in Keras' floatx (float32) unless told otherwise.
-            loss=(keras.losses.MeanSquaredError(dtype=self.precision)
+            loss=(backend_module().reconstruction_loss(self.precision)
                   if network.task.target_is_input
                   else keras.losses.SparseCategoricalCrossentropy(from_logits=True,
                                                                   dtype=self.precision)),

@@ -16,11 +16,30 @@ import jax
 import jax.numpy as jnp
 import keras
 import numpy as np
+from keras import ops
 
 from twinaudit.frameworks.base import CLIP_STABILITY, RawGradients
 
 if TYPE_CHECKING:
     from twinaudit.frameworks.base import Twin
+
+
+@keras.saving.register_keras_serializable(package="twinaudit")
+class ExactMeanSquaredError(keras.losses.Loss):
+    """Keras' mean squared error over the features, as their sum divided by their count.
+
+    Off TensorFlow, Keras 3.15's type promotion maps 64-bit floats to 32-bit
+    (``BIT64_TO_BIT32_DTYPE``), so ``ops.mean`` of a float64 tensor on JAX is computed in
+    float32 — 1e-7 off numpy's — and the float64 proof of a reconstruction twin fails on
+    it; ``ops.sum`` and the division keep float64.
+    """
+
+    def call(self, y_true, y_pred):
+        return ops.sum(ops.square(y_pred - y_true), axis=-1) / y_pred.shape[-1]
+
+
+def reconstruction_loss(precision: str) -> keras.losses.Loss:
+    return ExactMeanSquaredError(dtype=precision)
 
 
 def _state(twin: Twin) -> tuple[list, list, list]:

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from twinaudit.frameworks.base import Twin
 
 
+def reconstruction_loss(precision: str) -> keras.losses.Loss:
+    return keras.losses.MeanSquaredError(dtype=precision)
+
+
 def _rows(twin: Twin) -> tf.TensorSpec:
     """Any number of rows of the network's input."""
     assert twin.network is not None, "the twin has no network"
