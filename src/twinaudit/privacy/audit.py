@@ -15,6 +15,7 @@ whether the group with the fewest training rows loses more than the one with the
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -143,8 +144,10 @@ class PrivacyAudit:
                               if self.settings.max_candidates else " at most"),
                 "fprs": list(FPRS)}
 
+    @cached_property
     def _inputs(self) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-        """The candidates' rows, labels and group labels of every group set."""
+        """The candidates' rows, labels and group labels of every group set (built once: every
+        attack on every variant reads them)."""
         dataset, candidates = self.stage.dataset, self.candidates
         X = np.concatenate([dataset.train.X[candidates.members],
                             dataset.test.X[candidates.non_members]])
@@ -158,7 +161,7 @@ class PrivacyAudit:
     def _attack(self, twins: Twins, score, extra: Mapping[str, Any] | None = None
                 ) -> dict[str, Any]:
         """One attack on every twin (``score(twin, X, y)``), and the frameworks compared."""
-        X, y, groups = self._inputs()
+        X, y, groups = self._inputs
         return self._figures({key: score(twin, X, y) for key, twin in twins.items()}, groups,
                              extra)
 
@@ -180,7 +183,7 @@ class PrivacyAudit:
                                               spec.fairness.confidence)}
 
     def _lira(self, twins: Twins) -> dict[str, Any]:
-        X, y, groups = self._inputs()
+        X, y, groups = self._inputs
         shadows = [collect() for collect in self.shadows]
         n_members = len(self.candidates.members)
         # out[k, i]: shadow k did not train on candidate i (a non-member: no shadow did).
