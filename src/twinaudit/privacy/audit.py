@@ -190,12 +190,13 @@ class PrivacyAudit:
         out = np.ones((len(self.halves), len(y)), bool)
         for k, rows in enumerate(self.halves):
             out[k, :n_members] = ~np.isin(self.candidates.members, rows)
-        scores = {}
-        for (framework, seed), twin in twins.items():
-            statistics = np.stack([confidence_statistic(shadow[(framework, k)], X, y)
-                                   for k, shadow in enumerate(shadows)])
-            scores[(framework, seed)] = lira_offline_scores(confidence_statistic(twin, X, y),
-                                                            statistics, out)
+        # A framework's shadows serve every seed of that framework: their φ once each.
+        statistics = {framework: np.stack([confidence_statistic(shadow[(framework, k)], X, y)
+                                           for k, shadow in enumerate(shadows)])
+                      for framework in self.stage.spec.training.frameworks}
+        scores = {(framework, seed): lira_offline_scores(confidence_statistic(twin, X, y),
+                                                         statistics[framework], out)
+                  for (framework, seed), twin in twins.items()}
         return self._figures(scores, groups, {
             "shadows": len(self.halves),
             "shadow_training": "each framework's shadow k (seed k) on one half of the "
