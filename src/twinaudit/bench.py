@@ -72,6 +72,12 @@ def _run_suite(suite_file: Path, output: Path, *, spec: AuditSpec, framework: st
     environment = {**os.environ, "TWINAUDIT_BENCH_FRAMEWORKS": framework,
                    "TWINAUDIT_BENCH_AUDIT": str(spec.source.resolve()),
                    "TWINAUDIT_BENCH_PROFILE": profile}
+    from twinaudit.frameworks import keras_backend_of
+
+    backend = keras_backend_of(framework)
+    if backend is not None:
+        # Its own process on its backend: keras[jax] is timed against model.fit on JAX.
+        environment["KERAS_BACKEND"] = backend
     command = [sys.executable, "-m", "pytest", str(suite_file), "--benchmark-only",
                f"--benchmark-json={output}", "--benchmark-save-data", "-q",
                "-p", "no:cacheprovider", "--rootdir", str(suite_file.parent),

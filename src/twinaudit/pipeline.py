@@ -8,6 +8,7 @@ end (:mod:`twinaudit.outputs`).
 
 from __future__ import annotations
 
+import glob
 import io
 import sys
 import time
@@ -26,7 +27,7 @@ from twinaudit.fairness.by_twin import audit_settings, fairness_by_twin, fairnes
 from twinaudit.fairness.mitigation import check_thresholds_possible
 from twinaudit.fairness.multiplicity import flag_run
 from twinaudit.families import Family, family_of
-from twinaudit.frameworks import Twin, thread_limit
+from twinaudit.frameworks import Twin, check_installed, thread_limit
 from twinaudit.frameworks import environment as framework_environment
 from twinaudit.frameworks.cache import CACHE_FOLDER, SectionCache, TwinCache, fingerprint
 from twinaudit.frameworks.schedule import Schedule
@@ -44,7 +45,7 @@ from twinaudit.variants import (
     training_data,
     twin_summaries,
 )
-from twinaudit.vocabulary import FRAMEWORK_CLASSES
+from twinaudit.vocabulary import IMPLEMENTATIONS
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ def run_audit(spec: AuditSpec, *, output_dir: Path | None = None,
         return _prediction_table_run(spec, output_dir, command=command, started=started,
                                      run=run or Execution(0), progress=progress)
     models_dir = Path(models_dir or spec.models_dir)
+    check_installed(spec.training.frameworks, spec.source)
     dataset = load_dataset(spec)
     check_groups(spec, dataset)
     for warning in dataset.info.get("warnings", []):
@@ -195,8 +197,9 @@ OUTPUT_FILES = ("results.json", "predictions.parquet", "counts.parquet", "report
 
 
 def checkpoint_files() -> tuple[str, ...]:
-    """What a run writes into its models folder: one folder per framework, and the cache."""
-    return (*FRAMEWORK_CLASSES, CACHE_FOLDER)
+    """What a run writes into its models folder: one folder per implementation (``keras[jax]``
+    escaped: these are glob patterns), and the cache."""
+    return (*(glob.escape(name) for name in IMPLEMENTATIONS), CACHE_FOLDER)
 
 
 def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
@@ -207,9 +210,6 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
     family = family_of(spec.network.kind)
     network = family.network(spec.network, dataset)
     schedule = Schedule.from_section(spec.training)
-    # The parity proof pairs two frameworks: the first listed is the reference.
-    listed = tuple(spec.training.frameworks)
-    pair = listed if len(listed) == 2 else None
 
     # Every twin is submitted now, the mitigations' too: the engine trains them side by side.
     data = training_data(dataset)
@@ -246,7 +246,7 @@ def _audit(spec: AuditSpec, dataset: Dataset, *, models: Path, models_dir: Path,
         "twins": twin_summaries(twins, dataset, checkpoints),
         "outputs": {"predictions": "predictions.parquet", "report": "report.html"},
     }
-    if spec.audits.parity and pair is not None:
+    if spec.audits.parity and len(spec.training.frameworks) >= 2:
         # A task: it runs beside the fairness audit below, and is collected where it goes.
         parity = submit_parity(engine, spec, twins, data, None, dataset, network, schedule,
                                settings=spec.parity, sections=sections)

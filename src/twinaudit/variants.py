@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar, cast
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -126,16 +126,16 @@ def submit_parity(engine: Engine, spec: AuditSpec, twins: dict[tuple[str, int], 
                   data: TrainingData, sample_weight: np.ndarray | None, dataset: Dataset,
                   network: Network, schedule: Schedule, *, settings: ParitySection,
                   sections: SectionCache) -> Collect[dict]:
-    """The parity audit of a pair of twin sets, as tasks of the engine (or read from the
-    section cache)."""
+    """The parity audit of every pair of the run's implementations, as tasks of the engine (or
+    read from the section cache)."""
     key = sections.key("parity", twins.values(), dataclasses.asdict(settings))
     cached = sections.load(key)
     if cached is not None:
         return ready(cached)
-    pair = cast(tuple[str, str], tuple(spec.training.frameworks))  # parity runs on a pair
     collect = submit_parity_audit(engine, twins, engine.share(data), sample_weight,
                                   (dataset.test.X, dataset.test.y), network=network,
-                                  schedule=schedule, frameworks=pair, settings=settings,
+                                  schedule=schedule, frameworks=tuple(spec.training.frameworks),
+                                  settings=settings,
                                   threads=spec.training.threads)
 
     def stored() -> dict:

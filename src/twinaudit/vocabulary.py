@@ -16,6 +16,14 @@ FRAMEWORK_CLASSES: dict[str, str] = {
     "keras": "twinaudit.frameworks.keras.twin:KerasTwin",
 }
 FRAMEWORKS: tuple[str, ...] = tuple(FRAMEWORK_CLASSES)
+#: The Keras 3 backends the Keras twin runs on, each with the extra that installs its package
+#: ("" for one the package's own dependencies bring).
+KERAS_BACKENDS: dict[str, str] = {"tensorflow": "", "jax": "jax"}
+#: Every implementation a run can list, in the order the parity audit pairs them: the
+#: frameworks, then ``keras[<backend>]`` — the Keras twin on that backend. Plain ``keras`` is
+#: Keras on the backend this process's Keras runs on (``KERAS_BACKEND``; TensorFlow unless
+#: set), so the names it may stand for must not be listed beside it twice.
+IMPLEMENTATIONS: tuple[str, ...] = FRAMEWORKS + tuple(f"keras[{name}]" for name in KERAS_BACKENDS)
 
 DATASETS = ("adult", "csv", "predictions", "simplenet", "digits", "sentiment")
 

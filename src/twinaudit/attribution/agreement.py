@@ -93,7 +93,8 @@ SUMMARY_FIGURES = ("spearman", "top_k_overlap", "cosine_median", "cosine_p5")
 def twin_agreement(attributions: Mapping[tuple[str, int], Any], *, k: int = TOP_K,
                    compare: Callable[[Any, Any], dict] | None = None,
                    figures: Sequence[str] = SUMMARY_FIGURES) -> dict:
-    """Framework agreement (torch vs Keras, same seed) beside seed agreement (same framework).
+    """Framework agreement (every pair of implementations, same seed) beside seed agreement
+    (same implementation).
 
     Parameters
     ----------
@@ -111,7 +112,8 @@ def twin_agreement(attributions: Mapping[tuple[str, int], Any], *, k: int = TOP_
     Returns
     -------
     dict
-        ``frameworks``: one entry per seed present in both frameworks; ``seeds``: per
+        ``frameworks``: one entry per pair of implementations and seed present in both;
+        ``seeds``: per
         framework, one entry per pair of seeds; ``summary``: the mean of each figure over
         framework pairs and over seed pairs (None where there are no pairs).
     """
@@ -120,8 +122,7 @@ def twin_agreement(attributions: Mapping[tuple[str, int], Any], *, k: int = TOP_
             return compare_attributions(first, second, k=k)
     frameworks = sorted({framework for framework, _ in attributions})
     framework_pairs = []
-    if len(frameworks) == 2:
-        first, second = frameworks
+    for first, second in combinations(frameworks, 2):
         for seed in sorted({s for f, s in attributions if f == first}
                            & {s for f, s in attributions if f == second}):
             framework_pairs.append({"seed": int(seed), "frameworks": [first, second],

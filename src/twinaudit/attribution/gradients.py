@@ -91,7 +91,7 @@ def differentiated_row_shape(network: Network, *, from_embeddings: bool = False
 
 
 def _raw_gradients(twin: Twin, *, per_class: bool, from_embeddings: bool) -> RawGradients:
-    if not hasattr(twin, "model_"):
+    if not hasattr(twin, "n_features_in_"):  # set by initialize()
         raise ValueError("the twin has no model yet: call initialize() or fit() first")
     assert twin.network is not None, "the twin has no network"  # it has a model: it has one
     row_shape = differentiated_row_shape(twin.network, from_embeddings=from_embeddings)

@@ -65,17 +65,12 @@ def one_ulp_away(weights: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
             for name, value in weights.items()}
 
 
-def chaos_envelope(reference: Twin, other: Twin, *, train: tuple[np.ndarray, np.ndarray,
-                                                                 np.ndarray | None],
-                   validation: tuple[np.ndarray, np.ndarray], X_test: np.ndarray) -> dict:
-    """Retrain ``reference`` from weights one ulp away; compare both divergences per epoch.
+def self_drift(reference: Twin, *, train: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+               validation: tuple[np.ndarray, np.ndarray], X_test: np.ndarray) -> list[dict]:
+    """Retrain ``reference`` from weights one ulp away: its :func:`divergence` from itself.
 
-    Parameters
-    ----------
-    reference, other : Twin
-        The fitted twins of one seed (reference framework first).
-    train, validation
-        Exactly what ``reference`` was fitted on, so the only difference is the ulp.
+    ``train`` and ``validation`` are exactly what ``reference`` was fitted on, so the only
+    difference is the ulp.
     """
     assert reference.network is not None, "the twin has no network"
     shifted = clone(reference)
@@ -83,8 +78,25 @@ def chaos_envelope(reference: Twin, other: Twin, *, train: tuple[np.ndarray, np.
     shifted.fit(X, y, sample_weight, validation=validation,
                 initial=one_ulp_away(initial_weights(reference.network,
                                                      reference.random_state)))
-    twins = divergence(reference, other, X_test)
-    itself = divergence(reference, shifted, X_test)
+    return divergence(reference, shifted, X_test)
+
+
+def chaos_envelope(reference: Twin, other: Twin, *, train: tuple[np.ndarray, np.ndarray,
+                                                                 np.ndarray | None],
+                   validation: tuple[np.ndarray, np.ndarray], X_test: np.ndarray) -> dict:
+    """The envelope of one seed's fitted twins (reference framework first): their divergence
+    against the reference's :func:`self_drift`."""
+    return envelope(divergence(reference, other, X_test),
+                    self_drift(reference, train=train, validation=validation, X_test=X_test),
+                    framework=reference.framework, seed=reference.random_state)
+
+
+def envelope(twins: list[dict], itself: list[dict], *, framework: str, seed: int) -> dict:
+    """Judge the twins' per-epoch :func:`divergence` against one framework's self-drift.
+
+    The self-drift is a scale of float chaos on this network and data, so one measured curve
+    (the reference framework's, first seed) judges every pair of a run's implementations.
+    """
     epochs: list[dict[str, Any]] = []
     for cross, own in zip(twins, itself, strict=False):
         epochs.append({"epoch": cross["epoch"],
@@ -105,7 +117,7 @@ def chaos_envelope(reference: Twin, other: Twin, *, train: tuple[np.ndarray, np.
         text = (f"{'inside' if inside else 'outside'} the chaos envelope (twins' drift "
                 f"{early:.2g}× one framework's own one-ulp drift after the first epoch, "
                 f"{late:.2g}× at its largest; limit {ENVELOPE_MULTIPLE:g}×)")
-    return {"framework": reference.framework, "seed": reference.random_state,
+    return {"framework": framework, "seed": seed,
             "perturbation": "initial weights one float32 ulp up",
             "multiple": ENVELOPE_MULTIPLE, "early_ratio": early, "late_ratio": late,
             "max_ratio": None if early is None or late is None else max(early, late),

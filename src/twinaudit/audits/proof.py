@@ -36,6 +36,7 @@ keeps an error that happens to be zero from dividing.)
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -155,16 +156,31 @@ def prove(network: Network, schedule: Schedule, seed: int, *, X_test: np.ndarray
         "float32": {stage: {"per_tensor" (ratios), "cross", "max_ratio", "worst_tensor",
         "passed"}}}``.
     """
+    return prove_pairs(network, schedule, seed, X_test=X_test, train=train,
+                       frameworks=frameworks, build=build)[frameworks]
+
+
+def prove_pairs(network: Network, schedule: Schedule, seed: int, *, X_test: np.ndarray,
+                train: tuple[np.ndarray, np.ndarray, np.ndarray | None],
+                frameworks: tuple[str, ...], build: TwinFactory = twin_class
+                ) -> dict[tuple[str, str], dict[str, Any]]:
+    """:func:`prove` for every pair of ``frameworks`` (in their order), each traced once."""
     batches = first_batches(seed, schedule, *train)
     X_probe = X_test[:N_OUTPUT_ROWS]
-    traces = {precision: [trace(build(framework)(network, schedule, random_state=seed,
-                                                 precision=precision).initialize(),
-                                X_probe, batches) for framework in frameworks]
-              for precision in ("float64", "float32")}
+    traces = {framework: {precision: trace(build(framework)(
+        network, schedule, random_state=seed, precision=precision).initialize(),
+        X_probe, batches) for precision in ("float64", "float32")} for framework in frameworks}
+    return {(first, second): _compare(seed, traces[first], traces[second])
+            for first, second in combinations(frameworks, 2)}
+
+
+def _compare(seed: int, reference: dict[str, dict[str, Tensors]],
+             other: dict[str, dict[str, Tensors]]) -> dict[str, Any]:
+    """Both layers' figures of two frameworks' traces (see the module doc)."""
     exact, float32 = {}, {}
     for stage in STAGES:
-        a64, b64 = (traced[stage] for traced in traces["float64"])
-        a32, b32 = (traced[stage] for traced in traces["float32"])
+        a64, b64 = reference["float64"][stage], other["float64"][stage]
+        a32, b32 = reference["float32"][stage], other["float32"][stage]
         differences = relative_difference(a64, b64)
         worst, largest = _worst(differences)
         exact[stage] = {"per_tensor": differences, "max": largest, "worst_tensor": worst,

@@ -73,18 +73,24 @@ def record(benchmark, framework: str, *, accuracy: float | None, implementation:
     info = {
         "framework": framework,
         "implementation": implementation,
-        "version": metadata.version(framework),  # each framework's package has its name
+        # Each framework's package has its name (keras[jax]'s is keras).
+        "version": metadata.version(base_framework(framework)),
         "device": "cpu",
         "accuracy": accuracy,
         # ru_maxrss is in KiB on Linux: the peak resident memory of this framework's process.
         "peak_memory_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         **extra,
     }
-    if framework == "keras":
+    if base_framework(framework) == "keras":
         import keras
 
         info["keras_backend"] = keras.backend.backend()
     benchmark.extra_info.update(info)
+
+
+def base_framework(implementation: str) -> str:
+    """The framework an implementation is written in: ``keras[jax]`` → ``keras``."""
+    return implementation.split("[")[0]
 
 
 def accuracy_of(logits: np.ndarray, y: np.ndarray) -> float:

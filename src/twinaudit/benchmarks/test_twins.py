@@ -19,7 +19,7 @@ from typing import cast
 import numpy as np
 import pytest
 
-from twinaudit.benchmarks.fixtures import accuracy_of, bench_frameworks, record
+from twinaudit.benchmarks.fixtures import accuracy_of, base_framework, bench_frameworks, record
 from twinaudit.families import family_of
 from twinaudit.frameworks.schedule import Schedule, batch_order, batch_weights
 from twinaudit.nets import MLPNetwork, initial_weights
@@ -138,7 +138,8 @@ def test_train(benchmark, framework, implementation, setting, dataset, profile):
         if implementation == "twin":
             return twin_class(framework)(network, timed_schedule, random_state=0).fit(
                 train.X, train.y)
-        return PLAIN[framework](network, timed_schedule, weights).fit(train.X, train.y, epochs)
+        return PLAIN[base_framework(framework)](network, timed_schedule, weights).fit(
+            train.X, train.y, epochs)
 
     benchmark.group = f"train {epochs} epochs ({framework})"
     model = benchmark.pedantic(fit, rounds=profile["train_rounds"], warmup_rounds=1)

@@ -8,6 +8,7 @@ anyone can recompute every figure from that file.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import combinations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -80,12 +81,17 @@ def fairness_by_twin(predictions: pd.DataFrame, spec: AuditSpec, calibrated: boo
         twins.setdefault(framework, {})[str(seed)] = audit
         runs.append({"framework": framework, "seed": int(seed), "audit": audit})
     result: dict[str, Any] = {"twins": twins}
-    # The summary compares the frameworks of a pair (the first listed is the reference).
-    pair = tuple(spec.training.frameworks)
-    if len(pair) == 2 and set(twins) >= set(pair):
-        result["summary"] = summarise_across_seeds(
-            runs, frameworks=pair, margins=spec.parity.margins_with_defaults,
-            alpha=spec.parity.alpha)
+    # The summary compares the first pair of implementations (the first listed is the
+    # reference); with three or more, ``summary_pairs`` compares every further pair.
+    listed = tuple(spec.training.frameworks)
+    if len(listed) >= 2 and set(twins) >= set(listed):
+        first, *others = [summarise_across_seeds(
+            [run for run in runs if run["framework"] in pair], frameworks=pair,
+            margins=spec.parity.margins_with_defaults, alpha=spec.parity.alpha)
+            for pair in combinations(listed, 2)]
+        result["summary"] = first
+        if others:
+            result["summary_pairs"] = others
     return result
 
 

@@ -1,14 +1,23 @@
 """The twins: one scikit-learn estimator per framework, over the same network spec.
 
-The one seam that chooses a framework: :func:`twin_class` looks a name up in the registry
-(:data:`twinaudit.vocabulary.FRAMEWORK_CLASSES`) and imports that framework's twin module only
-when asked, so that choosing torch never imports TensorFlow. Every framework module exposes
-the same small interface (:class:`~twinaudit.frameworks.base.Twin`).
+The one seam that chooses an implementation: :func:`twin_class` looks a name up in the
+registry (:data:`twinaudit.vocabulary.FRAMEWORK_CLASSES`) and imports that framework's twin
+module only when asked, so that choosing torch never imports TensorFlow. Every framework
+module exposes the same small interface (:class:`~twinaudit.frameworks.base.Twin`).
+
+``keras[<backend>]`` is the Keras twin on that Keras backend. Keras fixes its backend once per
+process, so on this process's backend it is the Keras twin itself, and on any other a
+:class:`~twinaudit.frameworks.host.HostedTwin` whose primitives run in a child process on
+that backend (:mod:`twinaudit.frameworks.host`).
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import os
+import re
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -16,21 +25,86 @@ from typing import Any, TypeVar
 
 from twinaudit.errors import InputError
 from twinaudit.frameworks.base import Twin, read_sidecar
-from twinaudit.vocabulary import FRAMEWORK_CLASSES, FRAMEWORKS
+from twinaudit.vocabulary import FRAMEWORK_CLASSES, FRAMEWORKS, IMPLEMENTATIONS, KERAS_BACKENDS
 
-__all__ = ["FRAMEWORKS", "Twin", "environment", "limited", "load_twin", "thread_limit",
-           "twin_class"]
+__all__ = ["FRAMEWORKS", "IMPLEMENTATIONS", "Twin", "check_installed", "environment",
+           "keras_backend_of", "limited", "load_twin", "thread_limit", "twin_class"]
 
 T = TypeVar("T")
 
+_BACKEND_NAME = re.compile(r"keras\[(\w+)\]")
+#: The classes made for ``keras[<backend>]`` names, one per name and process.
+_made: dict[str, type[Twin]] = {}
+
 
 def twin_class(framework: str) -> type[Twin]:
-    """The twin class of a framework (a name in the registry), importing that framework."""
-    if framework not in FRAMEWORK_CLASSES:
+    """The twin class of an implementation (a name in :data:`IMPLEMENTATIONS`), importing its
+    framework when it runs in this process."""
+    if framework in FRAMEWORK_CLASSES:
+        module_name, class_name = FRAMEWORK_CLASSES[framework].split(":")
+        return getattr(importlib.import_module(module_name), class_name)
+    if framework not in IMPLEMENTATIONS:
         raise ValueError(f"unknown framework {framework!r} "
-                         f"(expected one of {sorted(FRAMEWORK_CLASSES)})")
-    module_name, class_name = FRAMEWORK_CLASSES[framework].split(":")
-    return getattr(importlib.import_module(module_name), class_name)
+                         f"(expected one of {', '.join(IMPLEMENTATIONS)})")
+    if framework not in _made:
+        _made[framework] = _keras_on(framework, str(keras_backend_of(framework)))
+    return _made[framework]
+
+
+def keras_backend_of(framework: str) -> str | None:
+    """The Keras backend ``framework`` names (``keras[jax]`` → ``jax``), None for a plain
+    framework name."""
+    match = _BACKEND_NAME.fullmatch(framework)
+    return match.group(1) if match else None
+
+
+def _native_keras_backend() -> str:
+    """The backend this process's Keras runs on, or will when first imported."""
+    keras = sys.modules.get("keras")
+    if keras is not None and hasattr(keras, "backend"):
+        return keras.backend.backend()
+    return os.environ.get("KERAS_BACKEND") or "tensorflow"
+
+
+def _keras_on(framework: str, backend: str) -> type[Twin]:
+    """The class of ``keras[<backend>]``: the Keras twin under that name on this process's
+    backend, else its hosted proxy (this process never imports Keras for it). Either
+    rebuilds by name when unpickled, so a twin sent to another process becomes whichever of
+    the two that process needs."""
+    from twinaudit.frameworks.keras.backends import PACKAGES
+
+    namespace = {"framework": framework, "packages": PACKAGES[backend],
+                 "__reduce__": _reduce_by_name}
+    if backend == _native_keras_backend():
+        keras_twin = twin_class("keras")
+        if keras_twin.environment()["keras_backend"] == backend:
+            return type(f"KerasTwin[{backend}]", (keras_twin,),
+                        {**namespace, "__module__": keras_twin.__module__})
+    from twinaudit.frameworks.host import hosted_class
+
+    return hosted_class(f"KerasTwin[{backend}]", FRAMEWORK_CLASSES["keras"],
+                        {"KERAS_BACKEND": backend}, {**namespace, "checkpoint_suffix": ".keras"})
+
+
+def _rebuilt(framework: str) -> Twin:
+    cls = twin_class(framework)
+    return cls.__new__(cls)
+
+
+def _reduce_by_name(twin: Twin) -> tuple:
+    return (_rebuilt, (twin.framework,), twin.__getstate__())
+
+
+def check_installed(frameworks: Iterable[str], source: object) -> None:
+    """Before any work: every listed Keras backend's package can be imported, else one line
+    naming the audit file (``source``) and the extra that installs the package."""
+    for framework in frameworks:
+        backend = keras_backend_of(framework)
+        if backend is not None and importlib.util.find_spec(backend) is None:
+            extra = KERAS_BACKENDS[backend]
+            raise InputError(f"{source}: training.frameworks: {framework} needs the {backend} "
+                             "package" + (f" (pip install 'twinaudit[{extra}]')" if extra
+                                          else ""))
 
 
 def load_twin(path: str | Path) -> Twin:
@@ -61,13 +135,17 @@ def limited(frameworks: tuple[str, ...], threads: int, function: Callable[..., T
 
 
 def environment(frameworks: Iterable[str]) -> dict[str, Any]:
-    """Each framework's own part of results.json's environment block, merged."""
+    """Each implementation's own part of results.json's environment block, merged; each Keras
+    implementation's backend under ``keras_backends`` (``keras_backend``: the first's)."""
     merged: dict[str, Any] = {"settings": {}, "packages": []}
     for framework in frameworks:
         merged["packages"] += twin_class(framework).packages
         for key, value in twin_class(framework).environment().items():
             if key == "settings":
                 merged["settings"].update(value)
+            elif key == "keras_backend":
+                merged.setdefault("keras_backend", value)
+                merged.setdefault("keras_backends", {})[framework] = value
             elif value is not None:
                 merged[key] = value
     return merged

@@ -258,7 +258,8 @@ def fairness_by_twin(*, settings: bool = False) -> Schema:
         "seeds": mapping(array(integer())), "overall": mapping(framework_comparison()),
         "group_sets": mapping(mapping(framework_comparison()))})
     optional: dict[str, Schema] = {"twins": mapping(mapping(fairness_audit())),
-                                   "summary": summary, "multiplicity": multiplicity()}
+                                   "summary": summary, "summary_pairs": array(summary),
+                                   "multiplicity": multiplicity()}
     if settings:
         optional["settings"] = obj(optional={
             "group_sets": array(array(string())), "privileged": mapping(scalar()),
@@ -285,7 +286,7 @@ def environment_schema() -> Schema:
         "python": string(), "packages": mapping(nullable(string())), "platform": string(),
         "machine": string(), "processor": string(), "cpu_count": nullable(count()),
         "device": string(), "seeds": array(integer()), "frameworks": array(string()),
-        "keras_backend": nullable(string()),
+        "keras_backend": nullable(string()), "keras_backends": mapping(string()),
         "settings": obj(optional={
             "TF_ENABLE_ONEDNN_OPTS": string(), "keras_jit_compile": boolean(),
             "precision": string(), "torch_default_threads": integer()}),
@@ -336,9 +337,17 @@ def training_schema() -> Schema:
 
 
 def parity_schema() -> Schema:
-    """The ``parity`` section (``twinaudit.audits.parity.parity_audit``)."""
+    """The ``parity`` section (``twinaudit.audits.parity.parity_audit``): the first pair of
+    implementations, and with three or more every further pair's section in ``pairs``."""
+    pair = pair_schema()
+    return obj(optional={**pair["properties"], "pairs": array(pair)})
+
+
+def pair_schema() -> Schema:
+    """One pair of implementations' parity section."""
     return obj(optional={
         **parity_checks(),
+        "frameworks": array(string()),
         "chaos": nullable(obj(optional={
             "framework": string(), "seed": integer(), "perturbation": string(),
             "multiple": number(), "early_ratio": figure(), "late_ratio": figure(),

@@ -27,7 +27,7 @@ _NAMES: dict[tuple[str, str], tuple[str, ...]] = {
     ("data", "dataset"): vocabulary.DATASETS,
     ("network", "kind"): vocabulary.NETWORKS,
     ("network", "activation"): vocabulary.ACTIVATIONS,
-    ("training", "frameworks"): vocabulary.FRAMEWORKS,
+    ("training", "frameworks"): vocabulary.IMPLEMENTATIONS,
     ("attribution", "methods"): vocabulary.ATTRIBUTION_METHODS,
     ("attribution", "integration_method"): vocabulary.QUADRATURES,
     ("attribution", "baselines"): vocabulary.ATTRIBUTION_BASELINES,

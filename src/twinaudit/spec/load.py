@@ -28,7 +28,7 @@ from twinaudit.vocabulary import (
     DP_NETWORKS,
     FILTER_KEYS,
     FILTER_OPS,
-    FRAMEWORKS,
+    IMPLEMENTATIONS,
     KIND_KEYS,
     LABEL_FREE_MITIGATIONS,
     LIMITS,
@@ -360,9 +360,9 @@ def _check_values(spec: AuditSpec) -> None:
             net.activation)
     require(0 <= net.dropout < 1, "network.dropout", "a number in [0, 1)", net.dropout)
     require(net.l2 >= 0, "network.l2", "a number >= 0", net.l2)
-    require(bool(train.frameworks) and set(train.frameworks) <= set(FRAMEWORKS)
+    require(bool(train.frameworks) and set(train.frameworks) <= set(IMPLEMENTATIONS)
             and len(set(train.frameworks)) == len(train.frameworks),
-            "training.frameworks", f"distinct names from {FRAMEWORKS}", train.frameworks)
+            "training.frameworks", f"distinct names from {IMPLEMENTATIONS}", train.frameworks)
     require(bool(train.seeds) and len(set(train.seeds)) == len(train.seeds)
             and all(s >= 0 for s in train.seeds),
             "training.seeds", "a non-empty list of distinct integers >= 0", train.seeds)

@@ -13,6 +13,7 @@ from twinaudit.report.views.counterfactual import counterfactual_section
 from twinaudit.report.views.data import data_section
 from twinaudit.report.views.environment import environment_section
 from twinaudit.report.views.fairness import fairness_section, task_notes
+from twinaudit.report.views.implementations import implementations_matrix
 from twinaudit.report.views.mitigation import mitigation_section
 from twinaudit.report.views.model_card import model_card_section
 from twinaudit.report.views.parity import parity_section
@@ -20,6 +21,7 @@ from twinaudit.report.views.privacy import privacy_section
 from twinaudit.report.views.verdict import verdict_section
 
 __all__ = ["attribution_section", "benchmarks_section", "counterfactual_section",
-           "data_section", "environment_section", "fairness_section", "mitigation_section",
+           "data_section", "environment_section", "fairness_section", "implementations_matrix",
+           "mitigation_section",
            "model_card_section", "parity_section", "privacy_section", "task_notes",
            "verdict_section"]

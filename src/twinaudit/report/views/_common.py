@@ -19,7 +19,7 @@ from typing import Any
 
 from twinaudit.report.formatting import is_number
 from twinaudit.report.tree import find
-from twinaudit.vocabulary import FRAMEWORKS
+from twinaudit.vocabulary import IMPLEMENTATIONS
 
 #: The disparities a reader scans first; the rest stay in the full table.
 HEADLINE_DISPARITIES = ("demographic_parity_difference", "equalized_odds_difference",
@@ -122,7 +122,7 @@ def twin_audits(tree: Any) -> list[TwinAudit]:
                 framework = str(node.get("framework", framework))
                 seed = str(node.get("seed", seed))
             text = str(key)
-            if text in FRAMEWORKS:
+            if text in IMPLEMENTATIONS:
                 framework = text
             elif text.isdecimal() or (text.startswith("seed") and text[4:].isdecimal()):
                 seed = text.removeprefix("seed")
@@ -139,7 +139,7 @@ def by_framework(audits: Sequence[TwinAudit]) -> dict[str, list[dict]]:
 
 
 def _framework_order(name: str) -> tuple[int, str]:
-    return (FRAMEWORKS.index(name) if name in FRAMEWORKS else 99, name)
+    return (IMPLEMENTATIONS.index(name) if name in IMPLEMENTATIONS else 99, name)
 
 
 def _seed_order(seed: str) -> tuple[int, str]:

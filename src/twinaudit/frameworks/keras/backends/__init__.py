@@ -23,8 +23,11 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-#: The Keras backends the twin implements, and the extra that installs each one's package.
-BACKENDS = {"tensorflow": "", "jax": "jax"}
+from twinaudit.vocabulary import KERAS_BACKENDS as BACKENDS
+
+#: The distributions the Keras twin runs on, per backend (results.json records their versions).
+PACKAGES: dict[str, tuple[str, ...]] = {"tensorflow": ("keras", "tensorflow-cpu"),
+                                        "jax": ("keras", "jax", "jaxlib")}
 
 
 def backend_module() -> ModuleType:
