@@ -19,6 +19,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Dask cluster per test would cost seconds each, and the engine's own tests start theirs in a
 # subprocess of their own (tests/engine), so no cluster outlives a test.
 os.environ["TWINAUDIT_WORKERS"] = "0"
+# A hosted twin's host process (twinaudit.frameworks.host) unpickles what the tests hand it:
+# the test networks of helpers.py, the faulty twins of mutant_twins.py.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(Path(__file__).parent), os.environ.get("PYTHONPATH")]))
 
 #: The shipped network audits the per-network tests run over (``network_case``).
 NETWORKS = ["simplenet", "digits", "sentiment", "autoencoder"]

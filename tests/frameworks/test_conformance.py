@@ -1,5 +1,7 @@
 """The conformance suite: what every framework's twin must do, run against each framework in
-the registry (``twinaudit.vocabulary.FRAMEWORKS``), so a framework added there is held to it.
+the registry (``twinaudit.vocabulary.FRAMEWORKS``), so a framework added there is held to it,
+and against the Keras twin on JAX, hosted from this process (``keras[jax]``; slow: JAX
+compiles every function it runs).
 
 Per layer type, the hand-worked output from hand-set weights and the weights' round trip in
 the canonical layout (the layers are wrapped in a network that is just those layers, so the
@@ -7,6 +9,8 @@ twins' own public API — ``set_weights``, ``forward`` — is tested); each acti
 numpy's formula; Dropout as the identity at inference; the first Adam step and row weights in
 ``train_step``; the exact initial weights; input gradients; save and load.
 """
+
+import importlib.util
 
 import numpy as np
 import pytest
@@ -16,7 +20,7 @@ from twinaudit.frameworks import load_twin, twin_class
 from twinaudit.frameworks.schedule import Schedule
 from twinaudit.nets import MLPNetwork, initial_weights
 from twinaudit.nets.layers import LSTM, Conv2D, Dense, Dropout, Embedding, Flatten, MaxPool2D
-from twinaudit.vocabulary import ACTIVATIONS, FRAMEWORKS
+from twinaudit.vocabulary import ACTIVATIONS, FRAMEWORKS, KERAS_BACKENDS
 
 from helpers import (
     GRADIENT_SCHEDULE,
@@ -28,6 +32,14 @@ from helpers import (
     gradient_like_update,
     log_odds,
 )
+
+
+#: Every framework, and Keras on each further backend whose package is installed.
+CONFORMING = [*FRAMEWORKS, *(
+    pytest.param(f"keras[{backend}]", marks=[pytest.mark.slow, pytest.mark.skipif(
+        importlib.util.find_spec(backend) is None,
+        reason=f"{backend} is not installed (pip install 'twinaudit[{KERAS_BACKENDS[backend]}]')")])
+    for backend in KERAS_BACKENDS if backend != "tensorflow")]
 
 
 def sigmoid(value):
@@ -121,7 +133,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("layer", sorted(CASES))
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", CONFORMING)
 def test_layer_gives_the_hand_worked_output(framework, layer):
     network, weights, inputs, expected = CASES[layer]()
     twin = twin_class(framework)(network, Schedule()).initialize()
@@ -130,7 +142,7 @@ def test_layer_gives_the_hand_worked_output(framework, layer):
 
 
 @pytest.mark.parametrize("layer", sorted(CASES))
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", CONFORMING)
 def test_layer_weights_round_trip_in_the_canonical_layout(framework, layer):
     network, weights, _, _ = CASES[layer]()
     twin = twin_class(framework)(network, Schedule()).initialize()
@@ -171,7 +183,7 @@ def test_every_activation_of_the_vocabulary_has_its_formula_here():
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", CONFORMING)
 def test_dense_activation_is_numpys_formula(framework, activation):
     network = LayerStack((2,), (Dense(3, activation),))
     twin = built_twin(framework, network, {"dense_0.kernel": ACTIVATION_KERNEL,
@@ -203,13 +215,13 @@ def hand_twin(framework, schedule=None, network=HAND_NETWORK):
     return twin
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", CONFORMING)
 def test_hand_set_weights_give_the_hand_worked_logits(framework):
     logits = hand_twin(framework).decision_function(HAND_INPUTS)
     np.testing.assert_allclose(logits, HAND_LOGITS, atol=1e-6)
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", CONFORMING)
 def test_dropout_is_off_at_inference_and_on_in_training(framework, batch):
     # The hand network with Dropout(0.5) after its hidden layer (no parameters of its own, so
     # the same weights load) gives the hand-worked logits: with the dropout applied, hidden
@@ -233,7 +245,7 @@ def test_dropout_is_off_at_inference_and_on_in_training(framework, batch):
     assert max(np.abs(updates[0][k] - updates[1][k]).max() for k in updates[0]) > 1e-3
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", CONFORMING)
 def test_dropout_trains_but_inference_is_deterministic(framework, small_dataset):
     network = MLPNetwork(n_inputs=small_dataset.train.X.shape[1], hidden=(16,), dropout=0.5)
     twin = twin_class(framework)(network, Schedule(epochs=1), random_state=0).fit(
@@ -244,7 +256,7 @@ def test_dropout_trains_but_inference_is_deterministic(framework, small_dataset)
 
 # -- train_step ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", CONFORMING)
 def test_first_adam_step_matches_the_hand_worked_gradient(framework):
     # One row x = [1, 1] of class 1. With logits [3.5, 0.25], p0 = softmax_0 and the logit
     # gradient is [p0, -p0]. Backpropagating by hand through relu (only unit 0 active):
@@ -265,7 +277,7 @@ def test_first_adam_step_matches_the_hand_worked_gradient(framework):
         np.testing.assert_allclose(after[name], expected, rtol=0, atol=2e-7, err_msg=name)
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", CONFORMING)
 def test_a_row_of_weight_zero_is_the_same_as_dropping_it(framework, batch):
     X, y = batch
     weights = np.ones(12)
@@ -275,7 +287,7 @@ def test_a_row_of_weight_zero_is_the_same_as_dropping_it(framework, batch):
                        gradient_like_update(framework, X[keep], y[keep], np.ones(11)))
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", CONFORMING)
 def test_an_integer_weight_is_the_same_as_repeating_the_row(framework, batch):
     X, y = batch
     weights = np.ones(12)
@@ -285,7 +297,7 @@ def test_an_integer_weight_is_the_same_as_repeating_the_row(framework, batch):
                        gradient_like_update(framework, X[repeated], y[repeated], np.ones(15)))
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", CONFORMING)
 def test_weights_matter_and_their_scale_does_not(framework, batch):
     X, y = batch
     weights = np.linspace(0.2, 3.0, 12)
@@ -299,7 +311,7 @@ def test_weights_matter_and_their_scale_does_not(framework, batch):
 
 # -- initial weights ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", CONFORMING)
 def test_initial_weights_are_loaded_exactly(framework):
     network = MLPNetwork(n_inputs=6, hidden=(4, 3))
     twin = twin_class(framework)(network, random_state=11).initialize()
@@ -307,7 +319,7 @@ def test_initial_weights_are_loaded_exactly(framework):
         np.testing.assert_array_equal(twin.get_weights()[name], value)
 
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", CONFORMING)
 def test_initial_weights_of_each_network_are_loaded_exactly(framework, case):
     _, network, _ = case
     twin = twin_class(framework)(network, random_state=11).initialize()
@@ -319,7 +331,7 @@ def test_initial_weights_of_each_network_are_loaded_exactly(framework, case):
 
 # -- input gradients ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", CONFORMING)
 def test_gradient_function_gives_the_log_odds_and_its_gradient(framework):
     twin = built_twin(framework, LINEAR_NETWORK, LINEAR_WEIGHTS)
     X = np.array([[1.0, 2.0, 3.0]], dtype=np.float32)
@@ -330,7 +342,7 @@ def test_gradient_function_gives_the_log_odds_and_its_gradient(framework):
 
 # -- save and load ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", CONFORMING)
 def test_save_and_load_round_trip(framework, tmp_path, small_dataset):
     network = MLPNetwork(n_inputs=small_dataset.train.X.shape[1], hidden=(8,))
     twin = twin_class(framework)(network, Schedule(epochs=1), random_state=4).fit(
@@ -343,7 +355,7 @@ def test_save_and_load_round_trip(framework, tmp_path, small_dataset):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("framework", CONFORMING)
 def test_fit_save_and_load_round_trip(framework, case, tmp_path):
     _, network, dataset = case
     twin = twin_class(framework)(network, Schedule(epochs=1, batch_size=64), random_state=4)

@@ -39,6 +39,11 @@ VALID = '[audit]\nname = "x"\n[data]\ndataset = "adult"\n'
     (VALID + '[training]\nepochs = "ten"\n', "[training].epochs: expected int, got 'ten'"),
     (VALID + "[training]\nepochs = 0\n", "[training].epochs: expected an integer >= 1"),
     (VALID + '[training]\nframeworks = ["torch", "jax"]\n', "[training].frameworks"),
+    (VALID + '[training]\nframeworks = ["torch", "keras[mxnet]"]\n',
+     "[training].frameworks: expected distinct names from ('torch', 'keras', "
+     "'keras[tensorflow]', 'keras[jax]')"),
+    (VALID + '[training]\nframeworks = ["keras[jax]", "keras[jax]"]\n',
+     "[training].frameworks"),
     (VALID + '[network]\nkind = "transformer"\n', "[network].kind: expected one of"),
     ('[audit]\nname = "x"\n[data]\ndataset = "mnist"\n', "[data].dataset: expected one of"),
     ('[audit]\nname = "x"\n', "missing section [data]"),
@@ -76,6 +81,12 @@ def test_the_older_mitigation_switches_read_as_the_methods_they_mean(tmp_path, s
                                                                       methods):
     spec = load_spec(write(tmp_path, VALID + f"[mitigation]\n{switches}"))
     assert spec.mitigation.methods == methods
+
+
+def test_keras_on_a_named_backend_is_an_implementation(tmp_path):
+    spec = load_spec(write(tmp_path, VALID + '[training]\nframeworks = ["torch", "keras", '
+                                             '"keras[jax]"]\n'))
+    assert spec.training.frameworks == ["torch", "keras", "keras[jax]"]
 
 
 def test_missing_file_is_a_spec_error(tmp_path):

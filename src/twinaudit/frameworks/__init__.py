@@ -111,9 +111,9 @@ def load_twin(path: str | Path) -> Twin:
     """Load a twin saved with :meth:`Twin.save` (its ``.json`` sidecar names the framework)."""
     path = Path(path)
     framework = read_sidecar(path).get("framework")
-    if framework not in FRAMEWORK_CLASSES:
+    if framework not in IMPLEMENTATIONS:
         raise InputError(f"{path.with_suffix('.json')}: names no known framework "
-                         f"({framework!r}; expected one of {', '.join(FRAMEWORK_CLASSES)})")
+                         f"({framework!r}; expected one of {', '.join(IMPLEMENTATIONS)})")
     return twin_class(framework).load(path)
 
 
