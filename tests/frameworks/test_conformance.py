@@ -33,7 +33,6 @@ from helpers import (
     log_odds,
 )
 
-
 #: Every framework, and Keras on each further backend whose package is installed.
 CONFORMING = [*FRAMEWORKS, *(
     pytest.param(f"keras[{backend}]", marks=[pytest.mark.slow, pytest.mark.skipif(

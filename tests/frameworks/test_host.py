@@ -19,7 +19,7 @@ from twinaudit.attribution.gradients import gradient_function
 from twinaudit.audits.proof import EXACT_TOLERANCE, prove
 from twinaudit.errors import InputError
 from twinaudit.frameworks import check_installed, load_twin, twin_class
-from twinaudit.frameworks.host import HostError, HostedTwin, host_for, hosted_class
+from twinaudit.frameworks.host import HostedTwin, HostError, host_for, hosted_class
 from twinaudit.frameworks.schedule import Schedule
 from twinaudit.nets import CNNNetwork, MLPNetwork
 

@@ -11,6 +11,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from twinaudit.frameworks.keras.backends import backend_module
 from twinaudit.nets import Network
 from twinaudit.nets.layers import LSTM, Conv2D, Dense, Dropout, Embedding, Flatten, MaxPool2D
 
@@ -33,16 +34,17 @@ def build_layers(network: Network, *, l2: float = 0.0, dtype: str = "float32",
     """``keras.Input`` followed by one Keras layer per framework-neutral layer, every one
     computing in ``dtype``."""
     regularizer = ExactL2(l2) if l2 > 0 else None
+    activation = backend_module().activation  # the backend's own where Keras' loses float64
     layers: list = [keras.Input(network.input_shape, dtype=input_dtype or network.input_dtype)]
     for named in network.named_layers():
         layer = named.layer
         if isinstance(layer, Dense):
-            layers.append(keras.layers.Dense(layer.units, activation=layer.activation,
+            layers.append(keras.layers.Dense(layer.units, activation=activation(layer.activation),
                                              kernel_regularizer=regularizer, name=named.name,
                                              dtype=dtype))
         elif isinstance(layer, Conv2D):
             layers.append(keras.layers.Conv2D(layer.filters, layer.kernel_size,
-                                              activation=layer.activation,
+                                              activation=activation(layer.activation),
                                               kernel_regularizer=regularizer, name=named.name,
                                               dtype=dtype))
         elif isinstance(layer, MaxPool2D):
@@ -54,7 +56,8 @@ def build_layers(network: Network, *, l2: float = 0.0, dtype: str = "float32",
                                                  name=named.name, dtype=dtype))
         elif isinstance(layer, LSTM):
             # Keras 3's defaults are torch's: tanh, logistic sigmoid gates.
-            layers.append(keras.layers.LSTM(layer.units, name=named.name, dtype=dtype))
+            layers.append(keras.layers.LSTM(layer.units, activation=activation("tanh"),
+                                            name=named.name, dtype=dtype))
         elif isinstance(layer, Dropout):
             layers.append(keras.layers.Dropout(layer.rate, dtype=dtype))
         else:  # pragma: no cover - every layer type is listed above

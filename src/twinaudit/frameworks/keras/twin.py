@@ -6,6 +6,7 @@ runs on whichever Keras backend is configured; results record which one it was.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -78,6 +79,18 @@ from twinaudit.frameworks.schedule import Schedule  # noqa: E402
 _INFERENCE_ROWS = 65536
 
 
+def _reads_variables(method):
+    """A primitive that reads the model's variables: it first settles any state a backend's
+    train step keeps outside them (JAX's, between steps)."""
+
+    @functools.wraps(method)
+    def settled(self, *args, **kwargs):
+        self._settle()
+        return method(self, *args, **kwargs)
+
+    return settled
+
+
 class KerasTwin(Twin):
     """Keras 3 twin. The loss is Keras' own sample-weighted cross-entropy on logits (or mean
     squared error for a reconstruction)."""
@@ -139,7 +152,15 @@ class KerasTwin(Twin):
         target = X if self.network.task.target_is_input else y
         data = (X, target) if batch_weight is None else \
             (X, target, np.asarray(batch_weight, dtype=self.precision))
-        self._compiled("train_step", batch_weight is not None)(*data)
+        step = self._compiled("train_step", batch_weight is not None)
+        self._settle(but=step)
+        step(*data)
+
+    def _settle(self, but: Any = None) -> None:
+        """Write back the state the backend's train steps hold (other than ``but``'s)."""
+        for function in getattr(self, "_step_functions", {}).values():
+            if function is not but and hasattr(function, "settle"):
+                function.settle()
 
     def _compiled(self, primitive: str, *options: Any) -> Callable[..., Any]:
         """The backend's ``primitive`` for this twin, built (traced) once and kept."""
@@ -153,6 +174,7 @@ class KerasTwin(Twin):
         return {name: ops.convert_to_numpy(gradient).copy()
                 for name, gradient in zip(self._trainable(), gradients, strict=True)}
 
+    @_reads_variables
     def _loss_gradients(self, X: np.ndarray, y: np.ndarray,
                         batch_weight: np.ndarray | None) -> dict[str, np.ndarray]:
         return self._named(backend_module().loss_gradients(self, X, y, batch_weight))
@@ -162,15 +184,18 @@ class KerasTwin(Twin):
         return {f"{name}.{variable.name}": variable for name, layer in self._layers.items()
                 for variable in layer.trainable_weights}
 
+    @_reads_variables
     def output_gradients(self, X: np.ndarray, upstream: np.ndarray) -> dict[str, np.ndarray]:
         return self._named(self._compiled("output_gradients")(
             np.asarray(X, dtype=self.input_dtype), np.asarray(upstream, dtype=self.precision)))
 
+    @_reads_variables
     def apply_gradients(self, gradients: dict[str, np.ndarray]) -> None:
         self._compiled("apply_gradients")(
             *[np.asarray(gradients[name], dtype=variable.dtype)
               for name, variable in self._trainable().items()])
 
+    @_reads_variables
     def loss_gradients_and_output(self, X: np.ndarray, y: np.ndarray,
                                   batch_weight: np.ndarray | None = None
                                   ) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -181,6 +206,7 @@ class KerasTwin(Twin):
                                             batch_weight is not None)(*data)
         return self._named(gradients), ops.convert_to_numpy(output)
 
+    @_reads_variables
     def clipped_gradient_sum(self, X: np.ndarray, y: np.ndarray,
                              clipping_norm: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
         if not all(isinstance(layer, keras.layers.Dense) for layer in self._layers.values()):
@@ -193,6 +219,7 @@ class KerasTwin(Twin):
                  for name, gradient in zip(names, summed, strict=True)},
                 ops.convert_to_numpy(norms).astype(np.float64))
 
+    @_reads_variables
     def forward(self, X) -> np.ndarray:
         assert self.network is not None, "the twin has no network"
         X = np.asarray(X, dtype=self.input_dtype)
@@ -201,12 +228,15 @@ class KerasTwin(Twin):
             for start in range(0, max(len(X), 1), _INFERENCE_ROWS)
         ])
 
+    @_reads_variables
     def get_weights(self) -> dict[str, np.ndarray]:
         return get_parameters(self._layers)
 
+    @_reads_variables
     def set_weights(self, weights: dict[str, np.ndarray]) -> None:
         set_parameters(self._layers, weights)
 
+    @_reads_variables
     def _save_weights(self, path: Path) -> None:
         self.model_.save(path, include_optimizer=False)
 
@@ -214,6 +244,7 @@ class KerasTwin(Twin):
     def environment(cls) -> dict[str, Any]:
         return {"keras_backend": keras.backend.backend()}
 
+    @_reads_variables
     def raw_gradients(self, row_shape: tuple[int, ...], *, per_class: bool,
                       from_embeddings: bool) -> RawGradients:
         return backend_module().raw_gradients(self, row_shape, per_class=per_class,

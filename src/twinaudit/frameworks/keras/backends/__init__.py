@@ -5,6 +5,8 @@ Keras runs one model on TensorFlow, JAX or PyTorch, chosen once per process
 (``tensorflow.py``, ``jax.py``) supplies the same functions, each building a callable once
 for a twin, which the twin keeps:
 
+- ``activation(name)`` — what a Keras layer gets for an activation name (a float64-exact
+  tanh where Keras' loses float64);
 - ``reconstruction_loss(precision)`` — the autoencoder's mean squared error;
 - ``train_step(twin, weighted)`` — Keras' own training step;
 - ``loss_gradients(twin, X, y, weights)`` — the training loss's gradients, not compiled (the

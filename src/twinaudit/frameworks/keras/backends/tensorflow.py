@@ -20,6 +20,11 @@ if TYPE_CHECKING:
     from twinaudit.frameworks.base import Twin
 
 
+def activation(name: str | None) -> str | None:
+    """Keras' own activations keep the twin's float type on TensorFlow."""
+    return name
+
+
 def reconstruction_loss(precision: str) -> keras.losses.Loss:
     return keras.losses.MeanSquaredError(dtype=precision)
 
