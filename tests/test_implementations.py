@@ -17,6 +17,7 @@ from twinaudit.gate import Verdict, evaluate, load_rules
 from twinaudit.pipeline import run_audit
 from twinaudit.report.render import build_sections
 from twinaudit.spec import load_spec
+from twinaudit.vocabulary import FRAMEWORKS
 
 from helpers import write_small_audit
 
@@ -41,18 +42,19 @@ def test_every_pair_of_implementations_is_proven_identical(three):
     results = three.results
     parity = results["parity"]
     pairs = [parity["frameworks"], *[pair["frameworks"] for pair in parity["pairs"]]]
-    assert pairs == [["torch", "keras"], ["torch", "keras[jax]"], ["keras", "keras[jax]"]]
+    torch, keras = FRAMEWORKS
+    assert pairs == [[torch, keras], [torch, "keras[jax]"], [keras, "keras[jax]"]]
     for section in [parity, *parity["pairs"]]:
         assert section["proof"]["passed"], section["proof"]["text"]
         assert section["verdict"]["passed"], section["verdict"]["text"]
         assert max(stage["max"] for stage in section["proof"]["exact"].values()) < 1e-9
-    assert results["environment"]["keras_backends"] == {"keras": "tensorflow",
+    assert results["environment"]["keras_backends"] == {keras: "tensorflow",
                                                         "keras[jax]": "jax"}
     assert [summary["frameworks"] for summary in
             [results["fairness"]["summary"], *results["fairness"]["summary_pairs"]]] == pairs
     agreement = results["attribution"]["methods"]["integrated_gradients"]["agreement"]
     assert {tuple(entry["frameworks"]) for entry in agreement["frameworks"]} == {
-        ("keras", "keras[jax]"), ("keras", "torch"), ("keras[jax]", "torch")}
+        (keras, "keras[jax]"), (keras, torch), ("keras[jax]", torch)}
     # The checkpoints of the hosted implementation load back as it.
     assert (three.results_path.parents[1] / "models" / "keras[jax]").is_dir()
 
@@ -63,6 +65,6 @@ def test_the_gate_holds_every_pair_and_the_report_shows_the_matrix(three):
                   if check.rule == "parity.every_pair"]
     assert len(every_pair) == 2 and all(check.verdict == Verdict.PASS for check in every_pair)
     matrix = build_sections(results)["implementations"]
-    assert matrix["names"] == ["torch", "keras", "keras[jax]"] and matrix["all_passed"]
+    assert matrix["names"] == [*FRAMEWORKS, "keras[jax]"] and matrix["all_passed"]
     assert [row["backend"] for row in matrix["rows"]] == [None, "tensorflow", "jax"]
     assert 'id="implementations"' in three.report_path.read_text()

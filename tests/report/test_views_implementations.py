@@ -4,6 +4,7 @@ fairness summaries and the attribution agreement, with a failing pair shown as f
 from __future__ import annotations
 
 from twinaudit.report.views.implementations import implementations_matrix
+from twinaudit.vocabulary import FRAMEWORKS
 
 
 def pair(first, second, *, passed=True, exact=1e-15, accuracy=(0.8, 0.8)):
@@ -44,7 +45,7 @@ FAIRNESS_VIEW = {"group_sets": [{"name": "sex", "disparities": [
 
 def test_each_implementation_is_a_row_read_against_the_reference():
     matrix = implementations_matrix(results(), FAIRNESS_VIEW)
-    assert matrix["names"] == ["torch", "keras", "keras[jax]"] and matrix["all_passed"]
+    assert matrix["names"] == [*FRAMEWORKS, "keras[jax]"] and matrix["all_passed"]
     torch, keras, jax = matrix["rows"]
     assert torch["verdict"] is None and keras["verdict"]["passed"] and jax["backend"] == "jax"
     assert jax["accuracy"] == 0.7 and jax["float64"] == 3e-15
