@@ -44,6 +44,8 @@ VALID = '[audit]\nname = "x"\n[data]\ndataset = "adult"\n'
      "'keras[tensorflow]', 'keras[jax]')"),
     (VALID + '[training]\nframeworks = ["keras[jax]", "keras[jax]"]\n',
      "[training].frameworks"),
+    (VALID + '[training]\nframeworks = ["torch", "keras[torch]"]\n',
+     "(not keras[torch]: Keras 3 on PyTorch computes float64 in float32"),
     (VALID + '[network]\nkind = "transformer"\n', "[network].kind: expected one of"),
     ('[audit]\nname = "x"\n[data]\ndataset = "mnist"\n', "[data].dataset: expected one of"),
     ('[audit]\nname = "x"\n', "missing section [data]"),

@@ -25,7 +25,13 @@ from typing import Any, TypeVar
 
 from twinaudit.errors import InputError
 from twinaudit.frameworks.base import Twin, read_sidecar
-from twinaudit.vocabulary import FRAMEWORK_CLASSES, FRAMEWORKS, IMPLEMENTATIONS, KERAS_BACKENDS
+from twinaudit.vocabulary import (
+    FRAMEWORK_CLASSES,
+    FRAMEWORKS,
+    IMPLEMENTATIONS,
+    KERAS_BACKENDS,
+    UNSUPPORTED_KERAS_BACKENDS,
+)
 
 __all__ = ["FRAMEWORKS", "IMPLEMENTATIONS", "Twin", "check_installed", "environment",
            "keras_backend_of", "limited", "load_twin", "thread_limit", "twin_class"]
@@ -97,7 +103,13 @@ def _reduce_by_name(twin: Twin) -> tuple:
 
 def check_installed(frameworks: Iterable[str], source: object) -> None:
     """Before any work: every listed Keras backend's package can be imported, else one line
-    naming the audit file (``source``) and the extra that installs the package."""
+    naming the audit file (``source``) and the extra that installs the package; plain
+    ``keras`` needs this process's ``KERAS_BACKEND`` to be one the twin runs on."""
+    frameworks, native = list(frameworks), _native_keras_backend()
+    if "keras" in frameworks and native not in KERAS_BACKENDS:
+        why = UNSUPPORTED_KERAS_BACKENDS.get(native, "not a Keras backend")
+        raise InputError(f"KERAS_BACKEND={native}: {source} lists keras, and the Keras twin "
+                         f"runs on {', '.join(KERAS_BACKENDS)} ({why})")
     for framework in frameworks:
         backend = keras_backend_of(framework)
         if backend is not None and importlib.util.find_spec(backend) is None:

@@ -43,6 +43,7 @@ from twinaudit.vocabulary import (
     QUADRATURES,
     RATE_INTERVALS,
     RENAMED_MITIGATION_KEYS,
+    UNSUPPORTED_KERAS_BACKENDS,
     is_safe_audit_name,
 )
 
@@ -360,6 +361,10 @@ def _check_values(spec: AuditSpec) -> None:
             net.activation)
     require(0 <= net.dropout < 1, "network.dropout", "a number in [0, 1)", net.dropout)
     require(net.l2 >= 0, "network.l2", "a number >= 0", net.l2)
+    for backend, reason in UNSUPPORTED_KERAS_BACKENDS.items():
+        require(f"keras[{backend}]" not in train.frameworks, "training.frameworks",
+                f"distinct names from {IMPLEMENTATIONS} (not keras[{backend}]: {reason})",
+                train.frameworks)
     require(bool(train.frameworks) and set(train.frameworks) <= set(IMPLEMENTATIONS)
             and len(set(train.frameworks)) == len(train.frameworks),
             "training.frameworks", f"distinct names from {IMPLEMENTATIONS}", train.frameworks)

@@ -17,6 +17,7 @@ import pytest
 
 from twinaudit.audits.proof import EXACT_TOLERANCE
 from twinaudit.frameworks.keras.backends import BACKENDS
+from twinaudit.vocabulary import UNSUPPORTED_KERAS_BACKENDS
 
 from helpers import REPO, write_small_audit
 
@@ -82,3 +83,16 @@ def test_a_missing_backend_package_is_one_line_naming_the_extra(tmp_path):
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert "KERAS_BACKEND=jax" in last and "pip install 'twinaudit[jax]'" in last
+
+
+@pytest.mark.parametrize("backend, why", [
+    *UNSUPPORTED_KERAS_BACKENDS.items(), ("mxnet", "not a Keras backend")])
+def test_a_run_on_a_keras_backend_the_twin_does_not_run_on_stops_before_any_work(
+        tmp_path, backend, why):
+    path = write_small_audit(tmp_path, train_rows=600, test_rows=300)
+    done = _run(["-m", "twinaudit.cli", "run", str(path)], backend)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines() == [
+        f"twinaudit: KERAS_BACKEND={backend}: {path} lists keras, and the Keras twin runs on "
+        f"{', '.join(BACKENDS)} ({why})"]
+    assert not (tmp_path / "reports").exists()

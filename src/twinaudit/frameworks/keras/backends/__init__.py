@@ -26,6 +26,7 @@ import importlib
 from types import ModuleType
 
 from twinaudit.vocabulary import KERAS_BACKENDS as BACKENDS
+from twinaudit.vocabulary import UNSUPPORTED_KERAS_BACKENDS
 
 #: The distributions the Keras twin runs on, per backend (results.json records their versions).
 PACKAGES: dict[str, tuple[str, ...]] = {"tensorflow": ("keras", "tensorflow-cpu"),
@@ -38,6 +39,8 @@ def backend_module() -> ModuleType:
 
     name = keras.backend.backend()
     if name not in BACKENDS:
+        why = UNSUPPORTED_KERAS_BACKENDS.get(name)
         raise ValueError(f"the Keras twin runs on {', '.join(BACKENDS)}; this Keras runs on "
-                         f"{name!r} (set KERAS_BACKEND before twinaudit imports keras)")
+                         f"{name!r} ({why + '; ' if why else ''}set KERAS_BACKEND before "
+                         "twinaudit imports keras)")
     return importlib.import_module(f"twinaudit.frameworks.keras.backends.{name}")
