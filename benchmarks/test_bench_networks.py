@@ -10,7 +10,9 @@ twins' own layer builders: only the training loop differs. The LSTM's inference 
 (batch 1,024) is reported for both frameworks.
 
 One framework per process keeps thread pools apart:
-``TWINAUDIT_BENCH_FRAMEWORKS=torch pytest benchmarks/test_bench_networks.py --benchmark-only``.
+``TWINAUDIT_BENCH_FRAMEWORKS=torch pytest benchmarks/test_bench_networks.py --benchmark-only``;
+``keras[jax]`` runs with ``KERAS_BACKEND=jax`` set, so its twin and ``model.fit`` both run on
+JAX (``benchmarks/compare_backends.py`` does this for every Keras backend).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from twinaudit.benchmarks.fixtures import accuracy_of, bench_frameworks, record
+from twinaudit.benchmarks.fixtures import accuracy_of, base_framework, bench_frameworks, record
 from twinaudit.frameworks.schedule import Schedule
 from twinaudit.nets import initial_weights
 
@@ -152,8 +154,8 @@ def test_train(benchmark, framework, implementation, setting):
     def fit():
         if implementation == "twin":
             return twin_class(framework)(network, schedule, random_state=0).fit(train.X, train.y)
-        return PLAIN[framework](network, schedule, weights).fit(train.X, train.y,
-                                                                schedule.epochs)
+        return PLAIN[base_framework(framework)](network, schedule, weights).fit(
+            train.X, train.y, schedule.epochs)
 
     benchmark.group = f"train {name} ({framework})"
     model = benchmark.pedantic(fit, rounds=SETTINGS["rounds"], warmup_rounds=1)
